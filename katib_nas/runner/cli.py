@@ -1,0 +1,137 @@
+"""``katib-nas run EXPERIMENT.yaml``: the command line of the local runner.
+
+Exit status: 0 when the experiment succeeded (goal or maxTrialCount reached), 1 when it failed
+(more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid or
+the suggestion service rejected the algorithm settings, 3 when the suggestion service could not be
+used, 130 when interrupted (run the same command again to continue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from katib_nas.runner.experiment import ExperimentError, load_experiment
+from katib_nas.runner.loop import Runner, RunnerError, RunOptions
+from katib_nas.runner.suggestion_client import SettingsRejected, SuggestionError
+
+log = logging.getLogger(__name__)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="katib-nas run",
+        description="Run a Katib NAS Experiment (enas or darts) on this machine: the suggestion "
+        "service, the trials as local processes, results in a work directory.",
+    )
+    parser.add_argument("experiment", type=Path, help="the Experiment YAML (as for kubectl)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where results, logs and state go (default: runs/<experiment name>);"
+        " running again with the same one continues the run",
+    )
+    parser.add_argument(
+        "--max-trials", type=_positive, default=None, help="override spec.maxTrialCount"
+    )
+    parser.add_argument(
+        "--parallel", type=_positive, default=None, help="override spec.parallelTrialCount"
+    )
+    parser.add_argument(
+        "--suggestion-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="use a running suggestion service instead of starting one",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    return parser
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``katib-nas run`` with ``argv`` (without the program name; a leading 'run' is ok)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["run"]:
+        args_list = args_list[1:]
+    args = build_parser().parse_args(args_list)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+    try:
+        experiment = load_experiment(args.experiment)
+    except ExperimentError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    workdir = args.workdir or Path("runs") / experiment.name
+    options = RunOptions(
+        workdir=workdir,
+        max_trials=args.max_trials,
+        parallel=args.parallel,
+        suggestion_address=args.suggestion_address,
+        progress=not args.no_progress,
+    )
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    file_handler = logging.FileHandler(_log_path(workdir), encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    file_handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(file_handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    for handler in root.handlers:
+        if handler is not file_handler and not args.verbose:
+            handler.setLevel(logging.WARNING)
+    try:
+        with logging_redirect_tqdm():
+            outcome = Runner(experiment, options).run()
+    except RunnerError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except SettingsRejected as exc:
+        sys.stderr.write(
+            f"error: the {experiment.algorithm_name} service rejected the Experiment: {exc}\n"
+        )
+        return 2
+    except SuggestionError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 3
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        root.removeHandler(file_handler)
+        root.setLevel(level)
+        file_handler.close()
+
+    sys.stderr.write(
+        f"{experiment.name}: {outcome.state} ({outcome.reason})\nresults: {outcome.results_path}\n"
+    )
+    if outcome.report_path is not None:
+        sys.stderr.write(f"report:  {outcome.report_path}\n")
+    if outcome.state == "Interrupted":
+        return 130
+    return 0 if outcome.state == "Succeeded" else 1
+
+
+def _log_path(workdir: Path) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir / "runner.log"
