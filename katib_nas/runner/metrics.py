@@ -111,17 +111,18 @@ def summarise(values: Sequence[tuple[datetime, int, str]]) -> MetricSummary:
     if not values:
         return MetricSummary()
     numbers = [(n, v) for _, _, v in values if (n := parse_float(v)) is not None]
-    latest = max(values, key=lambda entry: (entry[0], entry[1]))[2]
+    latest = values[0][2]
+    newest = values[0][0]
+    for stamp, _, value in values:
+        if stamp >= newest:  # ties go to the later entry: the last matching line wins
+            latest, newest = value, stamp
     if not numbers:
         return MetricSummary(latest=latest)
-    low = min(numbers, key=lambda pair: _order(pair[0]))
-    high = max(numbers, key=lambda pair: _order(pair[0]))
+    # NaN loses every comparison; it is the min or max only when nothing else was reported.
+    ordered = [pair for pair in numbers if not math.isnan(pair[0])] or numbers
+    low = min(ordered, key=lambda pair: pair[0])
+    high = max(ordered, key=lambda pair: pair[0])
     return MetricSummary(min=low[1], max=high[1], latest=latest)
-
-
-def _order(number: float) -> float:
-    # NaN never wins a comparison in Go; keep it from becoming the min or the max here too.
-    return number if not math.isnan(number) else -math.inf
 
 
 def collect_file(
