@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -55,7 +56,12 @@ def run_service(
     """Serve the servicer ``make_servicer(args)`` until SIGTERM or SIGINT."""
     configure_logging(args.log_level)
     servicer = make_servicer(args)
-    server = create_server(servicer, args.port, host=args.host)
+    try:
+        server = create_server(servicer, args.port, host=args.host)
+    except OSError as error:
+        log.error("event=failed reason=%r", str(error))
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     def write_port_file() -> None:
         if args.port_file:

@@ -54,11 +54,17 @@ def create_server(
     max_workers: int = 10,
 ) -> SuggestionServer:
     """A server for ``servicer`` bound to ``host:port`` (port 0 picks a free one)."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers))
+    # Without SO_REUSEPORT a second service on the same port fails instead of sharing it.
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers), options=[("grpc.so_reuseport", 0)]
+    )
     api_pb2_grpc.add_SuggestionServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port}: the address is in use or not allowed")
     return SuggestionServer(server, health_servicer, bound)
