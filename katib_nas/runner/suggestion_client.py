@@ -91,6 +91,8 @@ class SuggestionService:
             sys.executable,
             "-m",
             f"katib_nas.{self.algorithm}",
+            "--host",
+            "127.0.0.1",
             "--port",
             "0",
             "--port-file",
