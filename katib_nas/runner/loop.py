@@ -81,7 +81,7 @@ class RunOptions:
     max_trials: int | None = None
     parallel: int | None = None
     suggestion_address: str | None = None
-    poll_interval: float = 0.5
+    poll_interval: float = 0.25
     stop_grace: float = 10.0
     progress: bool = True
 

@@ -34,7 +34,7 @@ def darts_doc() -> dict[str, Any]:
 
 # A trial that takes its behaviour from a plan: the i-th trial to start takes entry i.
 # Entries: {"sleep": s, "print": ["Name=value", ...], "exit": code, "pid_file": path}.
-PLAN_TRIAL = r'''
+PLAN_TRIAL = r"""
 import json, os, sys, time
 plan_path = sys.argv[1]
 plan = json.load(open(plan_path))
@@ -54,7 +54,7 @@ time.sleep(entry.get("sleep", 0))
 for line in entry.get("print", []):
     print(line, flush=True)
 sys.exit(entry.get("exit", 0))
-'''
+"""
 
 
 def plan_experiment(
@@ -67,8 +67,10 @@ def plan_experiment(
     doc["metadata"] = {"name": name}
     doc["spec"].pop("metricsCollectorSpec")
     doc["spec"]["objective"] = {"type": "maximize", "objectiveMetricName": "Validation-Accuracy"}
-    doc["spec"].update({"parallelTrialCount": 1, "maxTrialCount": 3, "maxFailedTrialCount": 3})
+    doc["spec"].update({"parallelTrialCount": 1, "maxTrialCount": 3})
+    doc["spec"].pop("maxFailedTrialCount")
     doc["spec"].update(spec)
+    doc["spec"].setdefault("maxFailedTrialCount", min(3, doc["spec"]["maxTrialCount"]))
     container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
         "containers"
     ][0]
@@ -85,7 +87,9 @@ def plan_experiment(
     return path
 
 
-def run_cli(*args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "katib_nas.runner", "run", *args, "--no-progress"],
         env=child_env(),

@@ -38,11 +38,16 @@ def test_enas_example_converts_as_katib_does() -> None:
     assert (spec.parallel_trial_count, spec.max_trial_count) == (2, 3)
     graph = spec.nas_config.graph_config
     assert (graph.num_layers, list(graph.input_sizes), list(graph.output_sizes)) == (
-        1, [32, 32, 3], [10],
+        1,
+        [32, 32, 3],
+        [10],
     )
     operations = spec.nas_config.operations.operation
     assert [op.operation_type for op in operations] == [
-        "convolution", "separable_convolution", "depthwise_convolution", "reduction",
+        "convolution",
+        "separable_convolution",
+        "depthwise_convolution",
+        "reduction",
     ]
     pool_size = operations[3].parameter_specs.parameters[1]
     assert pool_size.name == "pool_size"

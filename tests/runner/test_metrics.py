@@ -38,9 +38,7 @@ Validation-Loss=1.4
 def test_default_filter_reads_katib_enas_trial_output() -> None:
     summaries = collect(ENAS_OUTPUT.splitlines(), NAMES, compile_filters([]))
     accuracy = summaries["Validation-Accuracy"]
-    assert accuracy == MetricSummary(
-        min="0.4987", max="0.5212000012397766", latest="0.4987"
-    )
+    assert accuracy == MetricSummary(min="0.4987", max="0.5212000012397766", latest="0.4987")
     assert summaries["Training-Loss"] == MetricSummary(
         min="1.2e-1", max="1.6054829359054565", latest="1.2e-1"
     )
@@ -79,7 +77,10 @@ def test_metric_name_word_characters_are_ascii_as_in_go() -> None:
 
 
 def test_genotype_filter_collects_a_string_metric() -> None:
-    genotype = "Genotype(normal=[[('max_pooling_3x3',0),('skip_connection',1)]],normal_concat=range(2,3),reduce=[],reduce_concat=range(2,3))"
+    genotype = (
+        "Genotype(normal=[[('max_pooling_3x3',0),('skip_connection',1)]],"
+        "normal_concat=range(2,3),reduce=[],reduce_concat=range(2,3))"
+    )
     lines = [
         "Model genotype = Genotype(normal=[...])",  # spaces around '=': not matched
         f"Best-Genotype={genotype}",
@@ -113,8 +114,13 @@ def test_latest_follows_timestamps_then_line_order() -> None:
 
 def test_min_max_skip_non_numbers_and_nan() -> None:
     filters = compile_filters([r"([\w-]+)=(\S+)"])
-    lines = ["Validation-Accuracy=0.4", "Validation-Accuracy=nan", "Validation-Accuracy=oops",
-             "Validation-Accuracy=0.6", "Validation-Accuracy=1_0"]
+    lines = [
+        "Validation-Accuracy=0.4",
+        "Validation-Accuracy=nan",
+        "Validation-Accuracy=oops",
+        "Validation-Accuracy=0.6",
+        "Validation-Accuracy=1_0",
+    ]
     summary = collect(lines, NAMES, filters)["Validation-Accuracy"]
     assert summary == MetricSummary(min="0.4", max="0.6", latest="1_0")
 
@@ -144,8 +150,15 @@ def test_observation_values_use_each_metrics_strategy() -> None:
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("0.5", 0.5), ("-1e3", -1000.0), ("inf", float("inf")), ("", None), ("abc", None),
-     ("1_000", None), ("unavailable", None)],
+    [
+        ("0.5", 0.5),
+        ("-1e3", -1000.0),
+        ("inf", float("inf")),
+        ("", None),
+        ("abc", None),
+        ("1_000", None),
+        ("unavailable", None),
+    ],
 )
 def test_parse_float_as_go(text: str, number: float | None) -> None:
     assert parse_float(text) == number

@@ -33,26 +33,42 @@ NN_CONFIG = (
 
 def test_enas_command_is_split_as_sh_would_with_quotes_removed() -> None:
     experiment = load_experiment(EXAMPLES / "enas-cpu.yaml")
-    argv = build_command(experiment, "enas-cpu-abc", {"architecture": "[[3]]",
-                                                      "nn_config": NN_CONFIG})
+    argv = build_command(
+        experiment, "enas-cpu-abc", {"architecture": "[[3]]", "nn_config": NN_CONFIG}
+    )
     assert argv == [
-        sys.executable, "-u", "-m", "katib_nas.trials.enas_cnn", "--num_epochs=1",
-        "--dataset=cifar10", "--architecture=[[3]]", f"--nn_config={NN_CONFIG}",
+        sys.executable,
+        "-u",
+        "-m",
+        "katib_nas.trials.enas_cnn",
+        "--num_epochs=1",
+        "--dataset=cifar10",
+        "--architecture=[[3]]",
+        f"--nn_config={NN_CONFIG}",
     ]
 
 
 def test_katib_example_commands_map_to_this_package() -> None:
     katib_enas = ["python3", "-u", "RunTrial.py", "--num_epochs=1", "--architecture=[[1]]"]
     assert localise(katib_enas, REPO_ROOT) == [
-        sys.executable, "-u", "-m", "katib_nas.trials.enas_cnn", "--num_epochs=1",
+        sys.executable,
+        "-u",
+        "-m",
+        "katib_nas.trials.enas_cnn",
+        "--num_epochs=1",
         "--architecture=[[1]]",
     ]
     katib_darts = ["python3", "run_trial.py", "--num-layers=1"]
     assert localise(katib_darts, REPO_ROOT) == [
-        sys.executable, "-m", "katib_nas.trials.darts_cnn", "--num-layers=1",
+        sys.executable,
+        "-m",
+        "katib_nas.trials.darts_cnn",
+        "--num-layers=1",
     ]
     assert localise(["/usr/local/bin/python3.11", "-m", "x"], REPO_ROOT) == [
-        sys.executable, "-m", "x",
+        sys.executable,
+        "-m",
+        "x",
     ]
     assert localise(["bash", "run.sh"], REPO_ROOT) == ["bash", "run.sh"]
 
@@ -60,7 +76,9 @@ def test_katib_example_commands_map_to_this_package() -> None:
 def test_relative_script_resolves_against_the_experiment_directory(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("")
     assert localise(["python", "train.py", "--x"], tmp_path) == [
-        sys.executable, str(tmp_path / "train.py"), "--x",
+        sys.executable,
+        str(tmp_path / "train.py"),
+        "--x",
     ]
     assert localise(["python", "missing.py"], tmp_path) == [sys.executable, "missing.py"]
 
@@ -70,7 +88,10 @@ def test_katib_darts_example_command_in_one_string() -> None:
     # write one `sh -c` string: both give the same argument list.
     words = ['python3 run_trial.py --search-space="[\'max_pooling_3x3\']" --num-layers="1"']
     assert shell_words(words) == [
-        "python3", "run_trial.py", "--search-space=['max_pooling_3x3']", "--num-layers=1",
+        "python3",
+        "run_trial.py",
+        "--search-space=['max_pooling_3x3']",
+        "--num-layers=1",
     ]
 
 
@@ -117,10 +138,16 @@ def test_missing_assignment_is_a_clear_error() -> None:
 
 
 def test_trial_process_writes_stdout_and_stderr_to_its_log(tmp_path: Path) -> None:
-    code = "import sys; print('Validation-Accuracy=0.5'); print('oops', file=sys.stderr); " \
-        "sys.exit(3)"
-    process = TrialProcess.start("t1", [sys.executable, "-c", code], dict(os.environ),
-                                 tmp_path / "t1", tmp_path / "t1" / "trial.log")
+    code = (
+        "import sys; print('Validation-Accuracy=0.5'); print('oops', file=sys.stderr); sys.exit(3)"
+    )
+    process = TrialProcess.start(
+        "t1",
+        [sys.executable, "-c", code],
+        dict(os.environ),
+        tmp_path / "t1",
+        tmp_path / "t1" / "trial.log",
+    )
     wait_for(lambda: process.poll() is not None, what="trial exit")
     assert process.poll() == 3
     log = (tmp_path / "t1" / "trial.log").read_text()
@@ -134,8 +161,9 @@ def test_stop_ends_the_trial_and_its_children(tmp_path: Path) -> None:
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
         f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(60)"
     )
-    process = TrialProcess.start("t2", [sys.executable, "-c", code], dict(os.environ),
-                                 tmp_path, tmp_path / "trial.log")
+    process = TrialProcess.start(
+        "t2", [sys.executable, "-c", code], dict(os.environ), tmp_path, tmp_path / "trial.log"
+    )
     wait_for(lambda: pid_file.read_text().strip() != "", what="child pid")
     child = int(pid_file.read_text())
     started = time.monotonic()
@@ -150,8 +178,9 @@ def test_stop_kills_a_trial_that_ignores_sigterm(tmp_path: Path) -> None:
         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
         f"open({str(ready)!r}, 'w').write('1'); time.sleep(60)"
     )
-    process = TrialProcess.start("t3", [sys.executable, "-c", code], dict(os.environ),
-                                 tmp_path, tmp_path / "trial.log")
+    process = TrialProcess.start(
+        "t3", [sys.executable, "-c", code], dict(os.environ), tmp_path, tmp_path / "trial.log"
+    )
     wait_for(ready.exists, what="trial ready")
     assert process.stop(grace=0.5) == -signal.SIGKILL
 
@@ -160,8 +189,9 @@ def test_stop_kills_a_trial_that_ignores_sigterm(tmp_path: Path) -> None:
 def test_guarded_process_dies_with_its_parent(tmp_path: Path) -> None:
     pid_file = tmp_path / "trial.pid"
     # A parent Python starts a guarded sleeper, then is SIGKILLed: the sleeper must follow.
-    sleeper = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); " \
-        "time.sleep(60)"
+    sleeper = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    )
     parent_code = (
         "import subprocess, sys, time\n"
         "from katib_nas.runner.trials import guarded\n"
