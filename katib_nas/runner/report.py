@@ -156,7 +156,7 @@ def _draw_enas(assignments: dict[str, str], path: Path) -> bool:
         return False
     embedding = config.get("embedding", {})
     layers = len(arch)
-    fig, ax = plt.subplots(figsize=(6, 1.0 + 0.9 * (layers + 2)))
+    fig, ax = plt.subplots(figsize=(7, 1.0 + 0.9 * (layers + 2)))
     y = lambda level: float(layers + 1 - level)  # noqa: E731 - level 0 is the input, at the top
     _box(ax, 0, y(0), f"input {config.get('input_sizes')}", "#dde8f7")
     for level, row in enumerate(arch, start=1):
@@ -165,19 +165,24 @@ def _draw_enas(assignments: dict[str, str], path: Path) -> bool:
         _box(ax, 0, y(level), f"{level}: {op.get('opt_type', row[0])}\n{params}", "#f7ecd9")
         _arrow(ax, (0, y(level - 1)), (0, y(level)))
         for source, bit in enumerate(row[1:]):
-            if bit == 1:
-                _arrow(
-                    ax,
-                    (0, y(source)),
-                    (0, y(level)),
-                    rad=0.5 + 0.1 * (level - source),
-                    colour="#c0392b",
+            if bit == 1:  # drawn on the right: out of the source, down, into the target
+                arm = 12 + 14 * (level - source) + 4 * source
+                ax.add_patch(
+                    FancyArrowPatch(
+                        (1.35, y(source)),
+                        (1.35, y(level)),
+                        arrowstyle="-|>",
+                        mutation_scale=10,
+                        color="#c0392b",
+                        connectionstyle=f"arc,angleA=0,angleB=0,armA={arm},armB={arm},rad=6",
+                        zorder=1,
+                    )
                 )
     _box(
         ax, 0, y(layers + 1), f"global average pool, dense {config.get('output_sizes')}", "#dff2e1"
     )
     _arrow(ax, (0, y(layers)), (0, y(layers + 1)))
-    ax.set_xlim(-2.5, 2.5)
+    ax.set_xlim(-2.5, 3.5)
     ax.set_ylim(-0.7, layers + 1.7)
     ax.axis("off")
     ax.set_title("best ENAS architecture (red: skip connections)")
@@ -197,14 +202,15 @@ def _draw_darts(genotype: str, path: Path) -> bool:
         return False
     nodes = max(len(cells[kind]) for kind in kinds)
     fig, axes = plt.subplots(
-        1, len(kinds), figsize=(6 * len(kinds), 1.5 + 1.2 * nodes), squeeze=False
+        1, len(kinds), figsize=((3.0 + 2.2 * nodes) * len(kinds), 4.0), squeeze=False
     )
     for ax, kind in zip(axes[0], kinds, strict=True):
         cell = cells[kind]
-        position = {0: (0.0, 1.0), 1: (0.0, -1.0)}
+        # inputs on the left, intermediate nodes left to right on alternating heights
+        position = {0: (0.0, 1.6), 1: (0.0, -1.6)}
         for node in range(len(cell)):
-            position[node + 2] = (2.0 + 1.5 * node, 1.2 * (len(cell) / 2 - node))
-        output = (3.5 + 1.5 * len(cell), 0.0)
+            position[node + 2] = (3.0 + 3.0 * node, 0.8 if node % 2 == 0 else -0.8)
+        output = (3.0 + 3.0 * len(cell), 0.0)
         for index, (x, y) in position.items():
             label = ("c_{k-2}", "c_{k-1}")[index] if index < 2 else str(index - 2)
             _box(ax, x, y, label, "#dde8f7" if index < 2 else "#f7ecd9")
@@ -213,20 +219,22 @@ def _draw_darts(genotype: str, path: Path) -> bool:
             target = position[node + 2]
             for number, (op, source) in enumerate(edges):
                 start = position.get(source, position[0])
-                rad = 0.15 if number % 2 else -0.15
+                rad = 0.2 if number % 2 else -0.2
                 _arrow(ax, start, target, rad=rad)
                 ax.text(
-                    (start[0] + target[0]) / 2,
-                    (start[1] + target[1]) / 2 + rad,
+                    start[0] + 0.55 * (target[0] - start[0]),
+                    start[1] + 0.55 * (target[1] - start[1]),
                     op,
                     fontsize=7,
                     ha="center",
+                    va="center",
                     color="#1f4e79",
                     zorder=2,
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
                 )
-            _arrow(ax, target, output, colour="#888")
+            _arrow(ax, target, output, colour="#aaa")
         ax.set_xlim(-1, output[0] + 1)
-        ax.set_ylim(-len(cell) - 1.5, len(cell) + 1.5)
+        ax.set_ylim(-2.6, 2.6)
         ax.axis("off")
         ax.set_title(f"{kind} cell")
     fig.suptitle("best DARTS genotype")
