@@ -109,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             root.removeHandler(handler)
             handler.close()
 
-    sys.stderr.write(
-        f"{experiment.name}: {outcome.state} ({outcome.reason})\nresults: {outcome.results_path}\n"
-    )
+    hint = f"; {outcome.message}" if outcome.message else ""
+    sys.stderr.write(f"{experiment.name}: {outcome.state} ({outcome.reason}{hint})\n")
+    sys.stderr.write(f"results: {outcome.results_path}\n")
     if outcome.report_path is not None:
         sys.stderr.write(f"report:  {outcome.report_path}\n")
     if outcome.state == "Interrupted":

@@ -86,10 +86,14 @@ class RunOptions:
     progress: bool = True
 
 
+RESUME_HINT = "run the same command again to continue"
+
+
 @dataclass
 class Outcome:
     state: str
     reason: str
+    message: str
     results_path: Path
     report_path: Path | None
 
@@ -194,10 +198,7 @@ class Runner:
             state, reason = self._drive(service)
         except KeyboardInterrupt:
             self._stop_running(INTERRUPTED)
-            state, reason = (
-                "Interrupted",
-                "the run was interrupted; run the same command again to continue",
-            )
+            state, reason = "Interrupted", INTERRUPTED
         except BaseException:
             self._stop_running(INTERRUPTED)
             self.results.status = {"state": "Failed", "reason": "RunnerError", "message": ""}
@@ -206,7 +207,8 @@ class Runner:
         finally:
             service.close()
             self.bar.close()
-        self.results.status = {"state": state, "reason": reason, "message": ""}
+        message = RESUME_HINT if state == "Interrupted" else ""
+        self.results.status = {"state": state, "reason": reason, "message": message}
         self._save()
         report_path = self._write_report()
         log.info(
@@ -216,7 +218,7 @@ class Runner:
             reason,
             self.results_path,
         )
-        return Outcome(state, reason, self.results_path, report_path)
+        return Outcome(state, reason, message, self.results_path, report_path)
 
     def _drive(self, service: SuggestionService) -> tuple[str, str]:
         self._refresh_bar()
