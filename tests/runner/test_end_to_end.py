@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -34,11 +35,11 @@ def command(doc: dict) -> list[str]:
     return spec["containers"][0]["command"]
 
 
-def test_enas_search_on_mnist(tmp_path: Path) -> None:
+def test_enas_search_on_mnist_and_resume(tmp_path: Path) -> None:
     require_modules()
     doc = yaml.safe_load((EXAMPLES / "enas-local.yaml").read_text())
     spec = doc["spec"]
-    spec.update({"parallelTrialCount": 2, "maxTrialCount": 2, "maxFailedTrialCount": 0})
+    spec.update({"parallelTrialCount": 1, "maxTrialCount": 2, "maxFailedTrialCount": 0})
     spec["nasConfig"]["graphConfig"]["numLayers"] = 3
     # 3x3 convolutions only, so that every sampled network learns in one short epoch
     convolution = copy.deepcopy(spec["nasConfig"]["operations"][0])
@@ -69,6 +70,18 @@ def test_enas_search_on_mnist(tmp_path: Path) -> None:
     assert any((workdir / "enas-state").iterdir())  # the controller state lives in the workdir
     assert (workdir / "best-architecture.png").stat().st_size > 1000
     assert "best-architecture.png" in (workdir / "report.html").read_text()
+
+    # One more trial: the restarted service continues from its saved controller, which has
+    # learned from the first trial already, so it learns from the second one only.
+    done = run_cli(str(path), "--workdir", str(workdir), "--max-trials", "3", timeout=240)
+
+    assert done.returncode == 0, done.stderr + _logs(workdir)
+    again = read_results(workdir)["trials"]
+    assert again[:2] == trials and again[2]["condition"] == "SUCCEEDED"
+    second_run = (workdir / "suggestion.log").read_text().rsplit("event=starting", 1)[1]
+    # "trials=N learned_total=M": N trials learned from in this call, M in the experiment's life
+    learned = re.findall(r"trials=(\d+) learned_total=(\d+)", second_run)
+    assert learned == [("1", "2")], second_run[-2000:]
 
 
 def test_darts_search_on_mnist(tmp_path: Path) -> None:
