@@ -25,12 +25,16 @@ set                files looked for (under ``data_dir/<set>/`` first, then ``dat
 within its class is 9 mod 10, i.e. 50 per class) is held out as the test split, and the
 other 4,500 images form the training split.
 
+``python -m katib_nas.trials.datasets cifar10 [--data-dir DIR]`` downloads a set ahead of
+time (the trial images use it to ship CIFAR-10 inside the image).
+
 The CIFAR pickles are read with an unpickler that only accepts numpy arrays and plain
 Python values, so a tampered file cannot run code.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
 import logging
@@ -316,7 +320,7 @@ def _load_cifar(name: str, root: Path, download: bool) -> ImageDataset:
         if contents is not None:
             break
     if contents is None:
-        expected = [f"{folder}/{{{','.join(wanted)}}}", archive]
+        expected = f"{folder}/{{{','.join(wanted)}}} or {archive}"
         _download_or_fail(name, root / name, [archive], expected, download)
         contents = read_archive(root / name / archive)
 
@@ -370,7 +374,7 @@ def _load_idx_set(name: str, root: Path, download: bool) -> ImageDataset:
             break
     if paths is None:
         gz = [f"{stem}.gz" for stem in _IDX_FILES]
-        expected = [f"{stem}[.gz]" for stem in _IDX_FILES]
+        expected = ", ".join(f"{stem}[.gz]" for stem in _IDX_FILES)
         _download_or_fail(name, root / name, gz, expected, download)
         paths = [root / name / g for g in gz]
 
@@ -394,14 +398,13 @@ def _load_idx_set(name: str, root: Path, download: bool) -> ImageDataset:
 
 
 def _download_or_fail(
-    name: str, target: Path, files: Sequence[str], expected: Sequence[str], download: bool
+    name: str, target: Path, files: Sequence[str], expected: str, download: bool
 ) -> None:
     """Fetch ``files`` into ``target`` or raise DatasetUnavailableError explaining what to do."""
     where = f"{target} (or {target.parent})"
     if not download:
         raise DatasetUnavailableError(
-            f"dataset {name!r} not found in {where}; expected {', '.join(expected)}; "
-            "downloading is disabled"
+            f"dataset {name!r} not found in {where}; expected {expected}; downloading is disabled"
         )
 
     base = os.environ.get(MIRROR_ENV) or _BASE_URLS[name]
@@ -424,6 +427,39 @@ def _download_or_fail(
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise DatasetUnavailableError(
                 f"dataset {name!r} not found in {where} and downloading {url} failed ({exc}); "
-                f"put {', '.join(expected)} into {target}, or set ${MIRROR_ENV} to a reachable "
+                f"put {expected} into {target}, or set ${MIRROR_ENV} to a reachable "
                 "copy of the files"
             ) from exc
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Download (if needed) and check the named data sets; one summary line each on stderr."""
+    parser = argparse.ArgumentParser(
+        prog="python -m katib_nas.trials.datasets",
+        description="Fetch image data sets into a directory ahead of training.",
+    )
+    parser.add_argument("names", nargs="+", choices=DATASETS, metavar="NAME")
+    parser.add_argument("--data-dir", default=None, help="default $KATIB_NAS_DATA_DIR")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    for name in args.names:
+        try:
+            data = load_dataset(name, args.data_dir)
+        except (DatasetUnavailableError, ValueError) as exc:
+            parser.exit(1, f"error: {exc}\n")
+        logger.info(
+            "dataset=%s train_shape=%s test_shape=%s classes=%d",
+            name,
+            data.x_train.shape,
+            data.x_test.shape,
+            data.num_classes,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
