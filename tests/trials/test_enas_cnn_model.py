@@ -9,6 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
 
 from katib_nas.trials.enas_cnn.architecture import parse_architecture
@@ -150,10 +151,41 @@ def test_every_enas_cpu_operation_builds_and_runs() -> None:
     assert built == {op["opt_id"] for op in enas_cpu_embedding()}
 
 
-def test_random_suggestions_build_and_run_forward() -> None:
+def test_random_suggestions_build_run_forward_and_train() -> None:
     rng = random.Random(2)
     for num_layers, sizes in ((1, [32, 32, 3]), (4, [28, 28, 1]), (8, [32, 32, 3])):
         architecture, nn_config = random_suggestion(rng, num_layers, sizes, [10])
         model = build_model(parse_architecture(architecture, nn_config))
-        out = np.asarray(model(np.zeros((3, *sizes), dtype="float32")))
+        images = np.random.default_rng(num_layers).random((3, *sizes), dtype="float32")
+        out = np.asarray(model(images))
         assert out.shape == (3, 10) and np.isfinite(out).all()
+        # One training step: every layer on the way must have a gradient.
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        assert np.isfinite(model.train_on_batch(images, np.array([0, 1, 2])))
+
+
+@pytest.mark.parametrize(("side", "resize_type"), [(8, "AveragePooling2D"), (10, "Resizing")])
+def test_resized_skips_from_trainable_layers_get_gradients(side: int, resize_type: str) -> None:
+    """Layer 1 feeds layer 4 through a resize; gradients must flow back through it."""
+    ops: list[tuple[str, dict[str, Any]]] = [
+        ("convolution", {"filter_size": "3", "num_filter": "4", "stride": "1"}),
+        ("convolution", {"filter_size": "3", "num_filter": "4", "stride": "2"}),
+        ("reduction", {"reduction_type": "max_pooling", "pool_size": 2}),
+    ]
+    rows = [[0], [1, 0], [2, 0, 0], [0, 1, 1, 0]]
+    model = _model(rows, ops, [side, side, 1])
+    resize = model.get_layer("layer4_resize1")
+    assert type(resize).__name__ == resize_type
+    assert _shape(model, "layer4_resize1") == (*_shape(model, "layer3_reduction")[:2], 4)
+
+    # The resize output depends on layer 1's kernel only through the resize itself.
+    x = tf.constant(np.random.default_rng(0).random((4, side, side, 1), dtype="float32"))
+    probe = keras.Model(model.input, resize.output)
+    kernel = model.get_layer("layer1_convolution").kernel
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(tf.square(probe(x, training=True)))
+    gradient = tape.gradient(total, kernel.value)
+    assert gradient is not None and float(tf.reduce_max(tf.abs(gradient))) > 0.0
+
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert np.isfinite(model.train_on_batch(x, np.arange(4)))

@@ -13,8 +13,9 @@ Layer ``l`` of the network applies its operation to the channel concatenation of
 
 All use "same" padding, so a stride (or pool size) ``s`` maps a side of ``n`` pixels to
 ``ceil(n / s)``. Before concatenation, every skip input whose height or width differs from
-layer ``l - 1`` is resized to layer ``l - 1``'s size by area interpolation (average pooling
-when the sizes divide), so the skip keeps its information instead of being zero-padded.
+layer ``l - 1`` is averaged down to layer ``l - 1``'s size (block averages when the sizes
+divide, antialiased bilinear resizing otherwise), so the skip keeps its information instead
+of being zero-padded.
 The head is global average pooling and a softmax Dense layer with ``num_classes`` units.
 
 Layers are named ``layer<l>_<op type>``, ``layer<l>_concat`` and ``layer<l>_resize<i>`` so
@@ -69,11 +70,24 @@ def _gather_inputs(layer: Layer, outputs: list[keras.KerasTensor]) -> keras.Kera
     for source in layer.inputs:
         tensor = outputs[source]
         if (tensor.shape[1], tensor.shape[2]) != (height, width):
-            tensor = keras.layers.Resizing(
-                height, width, interpolation="area", name=f"layer{layer.index}_resize{source}"
-            )(tensor)
+            tensor = _resize(tensor, height, width, name=f"layer{layer.index}_resize{source}")
         tensors.append(tensor)
     return keras.layers.Concatenate(axis=-1, name=f"layer{layer.index}_concat")(tensors)
+
+
+def _resize(x: keras.KerasTensor, height: int, width: int, name: str) -> keras.KerasTensor:
+    """Average ``x`` down to ``height`` x ``width`` (differentiable, so skips stay trainable).
+
+    When the sizes divide, each output pixel is the mean of a (H / height) x (W / width)
+    block; otherwise an antialiased bilinear resize does the equivalent smoothing.
+    """
+    source_height, source_width = x.shape[1], x.shape[2]
+    if source_height % height == 0 and source_width % width == 0:
+        pool = (source_height // height, source_width // width)
+        return keras.layers.AveragePooling2D(pool_size=pool, strides=pool, name=name)(x)
+    return keras.layers.Resizing(
+        height, width, interpolation="bilinear", antialias=True, name=name
+    )(x)
 
 
 def _apply_operation(layer: Layer, x: keras.KerasTensor) -> keras.KerasTensor:
