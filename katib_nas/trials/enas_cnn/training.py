@@ -45,9 +45,13 @@ class NonFiniteMetricError(RuntimeError):
 
 
 def make_pipelines(
-    split: SplitData, batch_size: int, seed: int
+    split: SplitData, batch_size: int, seed: int, augment: bool = False
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-    """Shuffled training batches and ordered validation batches, pixels scaled to [0, 1]."""
+    """Shuffled training batches and ordered validation batches, pixels scaled to [0, 1].
+
+    With ``augment``, training batches (only) are randomly flipped left-right and shifted by
+    up to 10 % of the height and width, the augmentation of Katib's CIFAR-10 example.
+    """
 
     def scale(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return tf.cast(images, tf.float32) / 255.0, labels
@@ -57,15 +61,22 @@ def make_pipelines(
         .shuffle(len(split.x_train), seed=seed, reshuffle_each_iteration=True)
         .batch(batch_size)
         .map(scale, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if augment:
+        augmenter = keras.Sequential(
+            [
+                keras.layers.RandomFlip("horizontal", seed=seed),
+                keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 1),
+            ],
+            name="augmentation",
+        )
+        train = train.map(lambda x, y: (augmenter(x, training=True), y))
     validation = (
         tf.data.Dataset.from_tensor_slices((split.x_val, split.y_val))
         .batch(batch_size)
         .map(scale, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
     )
-    return train, validation
+    return train.prefetch(tf.data.AUTOTUNE), validation.prefetch(tf.data.AUTOTUNE)
 
 
 class KatibMetricsPrinter(keras.callbacks.Callback):
@@ -112,7 +123,9 @@ def train(
 ) -> keras.Model:
     """Build the network under ``strategy``, train it and print Katib's metric lines."""
     keras.utils.set_random_seed(options.seed)
-    train_data, validation_data = make_pipelines(split, options.batch_size, options.seed)
+    train_data, validation_data = make_pipelines(
+        split, options.batch_size, options.seed, augment=options.augment
+    )
 
     with strategy.scope():
         model = build_model(architecture)
