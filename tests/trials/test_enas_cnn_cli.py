@@ -18,8 +18,8 @@ RUN_TRIAL = REPO_ROOT / "trial_images" / "enas" / "RunTrial.py"
 KATIB_FILTER = re.compile(r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)")
 METRICS = ("Training-Accuracy", "Training-Loss", "Validation-Accuracy", "Validation-Loss")
 
-# Four stride-2 convolutions (ids 1: 3x3x32 and 7: 3x3x64 of the enas-cpu space) on the
-# 28x28x1 images: small enough for a few seconds an epoch on two cores.
+# Four stride-2 3x3 convolutions of the enas-cpu space (id 1: 32 filters, id 7: 96 filters)
+# on the 28x28x1 images: small enough for a few seconds an epoch on two cores.
 SMALL_ROWS = [[1], [7, 0], [7, 0, 0], [7, 0, 0, 0]]
 
 
