@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from dataset_files import random_images, write_cifar10
 from enas_cpu_space import encode
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,13 +25,10 @@ METRICS = ("Training-Accuracy", "Training-Loss", "Validation-Accuracy", "Validat
 SMALL_ROWS = [[1], [7, 0], [7, 0, 0], [7, 0, 0, 0]]
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
-def _run(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], timeout: float = 240, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", **env}
     return subprocess.run(
-        args, capture_output=True, text=True, env=_env(), cwd=REPO_ROOT, timeout=timeout
+        args, capture_output=True, text=True, env=environment, cwd=REPO_ROOT, timeout=timeout
     )
 
 
@@ -134,3 +133,30 @@ def test_images_that_cannot_fit_input_sizes_are_refused() -> None:
     )
     assert result.returncode == 2
     assert "(4500, 28, 28, 1)" in result.stderr and "[28, 28, 2]" in result.stderr
+
+
+@pytest.mark.slow
+def test_katibs_enas_cpu_command_trains_on_cifar10_from_the_image_data_dir(
+    tmp_path: Path,
+) -> None:
+    """Katib's example command, verbatim but for the values, against CIFAR-10 files on disk."""
+    rng = np.random.default_rng(0)
+    images = random_images(rng, 110, (32, 32, 3))
+    write_cifar10(tmp_path / "cifar-10-batches-py", images, rng.integers(0, 10, 110), 10)
+    # A reduction with a skip from the input: the case that crashes Katib's trial on Keras 3.
+    architecture, nn_config = encode([[5], [104, 1]], [32, 32, 3], [10])
+
+    result = _run(
+        [
+            sys.executable,
+            "-u",
+            str(RUN_TRIAL),
+            "--num_epochs=1",
+            f"--architecture={architecture}",
+            f"--nn_config={nn_config}",
+        ],
+        KATIB_NAS_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [line.split("=")[0] for line in result.stdout.splitlines()] == list(METRICS)
+    assert "train_examples=90 validation_examples=10" in result.stderr
