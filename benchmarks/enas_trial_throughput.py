@@ -113,8 +113,14 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
 
     print(f"ENAS trial throughput, 4-layer architecture {ARCHITECTURE}")
-    print(f"tensorflow {tf.__version__}, keras {keras.__version__}, cpus {os.cpu_count()}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"tensorflow {tf.__version__}, keras {keras.__version__}, cpus {os.cpu_count()}, "
+        f"load average before the run {load}"
+    )
+    wall, cpu = time.perf_counter(), time.process_time()
     rows = [(b, measure(b, args.epochs)) for b in args.batch_sizes]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     _, first_row = rows[0]
     print(
         f"mnist-5k adapted to 32x32x3: {int(first_row['n_train'])} training images per epoch, "
@@ -130,6 +136,10 @@ def main() -> None:
             f"{batch_size:>5}  {r['first']:>13.0f}  {r['later']:>18.0f}  {r['ratio']:>11.2f}  "
             f"{r['validation']:>16.0f}  {r['accuracy']:>7.3f}"
         )
+    print(
+        f"process used {cpu:.0f} CPU seconds in {wall:.0f} s wall "
+        f"({cpu / wall:.2f} cores busy on average; other load on the machine lowers this)"
+    )
     if len(rows) > 1:
         (small, a), (large, b) = rows[0], rows[-1]
         ratio = b["later"] / a["later"]
