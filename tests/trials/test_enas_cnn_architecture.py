@@ -7,13 +7,13 @@ import random
 from typing import Any
 
 import pytest
-from enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
 
 from katib_nas.trials.enas_cnn.architecture import (
     ArchitectureError,
     decode_katib_value,
     parse_architecture,
 )
+from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
 
 # The nn_config example of contract section 2.7, byte for byte as Katib's service sends it.
 KATIB_NN_CONFIG = (

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_files import random_images, write_cifar10
-from enas_cpu_space import encode
+
+from tests.trials.dataset_files import random_images, write_cifar10
+from tests.trials.enas_cpu_space import encode
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_TRIAL = REPO_ROOT / "trial_images" / "enas" / "RunTrial.py"

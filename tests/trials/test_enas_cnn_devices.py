@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from katib_nas.trials.enas_cnn.devices import select_strategy
+from tests.trials.enas_cpu_space import encode
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HAS_GPU = bool(tf.config.list_physical_devices("GPU"))
@@ -63,8 +64,6 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_training_under_mirrored_strategy_with_two_replicas() -> None:
-    from enas_cpu_space import encode
-
     # Layer 3 takes a skip from the input, so resizing and concatenation run replicated too.
     architecture, nn_config = encode([[1], [102, 0], [37, 1, 0]], [28, 28, 1], [10])
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -10,10 +10,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
 
 from katib_nas.trials.enas_cnn.architecture import parse_architecture
 from katib_nas.trials.enas_cnn.model import build_model
+from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
 
 
 def _model(

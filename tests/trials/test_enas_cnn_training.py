@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-from enas_cpu_space import encode
 
 from katib_nas.trials.datasets import load_dataset
 from katib_nas.trials.enas_cnn.architecture import parse_architecture
@@ -17,6 +16,7 @@ from katib_nas.trials.enas_cnn.training import (
     NonFiniteMetricError,
     make_pipelines,
 )
+from tests.trials.enas_cpu_space import encode
 
 KATIB_FILTER = re.compile(r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)")
 
