@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --output-dir"
     )
+    parser.add_argument(
+        "--micro-batches",
+        type=int,
+        default=1,
+        help="split each process's batch into this many pieces and average their gradients "
+        "(less memory; batch-norm statistics are then per piece)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--amp", action="store_true", help="bfloat16 mixed precision (CUDA only)")
@@ -84,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = parse_settings(args.algorithm_settings)
         primitives = parse_search_space(args.search_space)
         num_layers = parse_num_layers(args.num_layers)
+        if args.micro_batches < 1:
+            raise ValueError(f"--micro-batches must be at least 1, got {args.micro_batches}")
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -127,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             output_dir=output_dir,
             amp=args.amp,
+            micro_batches=args.micro_batches,
             fingerprint=fingerprint,
         )
         genotype = search.run(resume=args.resume)

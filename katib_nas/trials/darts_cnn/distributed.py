@@ -65,6 +65,20 @@ class ProcessLayout:
             for t in tensors:
                 dist.broadcast(t.data, src=0)
 
+    def check_identical(self, tensors: list[torch.Tensor], what: str) -> None:
+        """Raise RuntimeError unless ``tensors`` hold the same values on every process."""
+        if not self.distributed:
+            return
+        local = torch.cat([t.detach().reshape(-1) for t in tensors])
+        reference = local.clone()
+        dist.broadcast(reference, src=0)
+        mismatch = torch.tensor(
+            [float(not torch.equal(local, reference))], dtype=torch.float64, device=local.device
+        )
+        dist.all_reduce(mismatch, op=dist.ReduceOp.MAX)
+        if mismatch.item():
+            raise RuntimeError(f"{what} differ between processes (rank {self.rank} checked)")
+
     def shard(self, tensor: torch.Tensor) -> torch.Tensor:
         """This process's part of a global batch (the batch must hold world_size rows)."""
         if not self.distributed:

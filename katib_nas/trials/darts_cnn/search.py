@@ -206,6 +206,11 @@ class DartsSearch:
         device = self.layout.device
         x = self.layout.shard(x).to(device, non_blocking=True)
         y = self.layout.shard(y).to(device, non_blocking=True)
+        if len(y) < self.micro_batches:
+            raise ValueError(
+                f"a batch of {len(y)} per process cannot be cut into "
+                f"{self.micro_batches} micro-batches; lower --micro-batches or raise batch_size"
+            )
         return list(
             zip(
                 torch.tensor_split(x, self.micro_batches),
@@ -362,6 +367,7 @@ class DartsSearch:
                 self.genotype(),
             )
             self.history.append(record)
+            self.layout.check_identical(list(self.alphas.parameters()), "alphas")
             logger.info("genotype epoch=%d genotype=%s", epoch, record.genotype)
             if self.layout.is_main:
                 self._write_epoch_files(record)
