@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gzip
 import http.server
 import pickle
 import socket
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dataset_files import cifar_batch, random_images, write_cifar10, write_idx_set
 
 from katib_nas.trials import datasets
 from katib_nas.trials.datasets import (
@@ -24,82 +24,26 @@ from katib_nas.trials.datasets import (
     train_validation_split,
 )
 
-# --- writers of the real formats --------------------------------------------------------
-
-
-def _cifar_rows(images_nhwc: np.ndarray) -> np.ndarray:
-    """CIFAR python rows: the R, G and B 32x32 planes of each image one after another."""
-    return images_nhwc.transpose(0, 3, 1, 2).reshape(len(images_nhwc), -1)
-
-
-def _cifar_batch(images: np.ndarray, labels: np.ndarray, label_key: bytes) -> bytes:
-    batch = {
-        b"batch_label": b"test batch",
-        label_key: [int(v) for v in labels],
-        b"data": _cifar_rows(images),
-        b"filenames": [b"img%d.png" % i for i in range(len(images))],
-    }
-    if label_key == b"fine_labels":
-        batch[b"coarse_labels"] = [int(v) // 5 for v in labels]
-    return pickle.dumps(batch, protocol=2)
-
-
-def _random_images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
-
-
-def _write_cifar10(folder: Path, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Five training batches of two images and a test batch of two; image 0 has a known pixel."""
-    folder.mkdir(parents=True)
-    images = _random_images(rng, 12, (32, 32, 3))
-    images[0, 0, 0] = (10, 20, 30)  # red, green, blue
-    labels = rng.integers(0, 10, size=12)
-    for i in range(5):
-        part = slice(2 * i, 2 * i + 2)
-        batch = _cifar_batch(images[part], labels[part], b"labels")
-        (folder / f"data_batch_{i + 1}").write_bytes(batch)
-    (folder / "test_batch").write_bytes(_cifar_batch(images[10:], labels[10:], b"labels"))
-    return images, labels
-
-
-def _idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
-    return header + array.astype(np.uint8).tobytes()
-
-
-def _write_idx_set(folder: Path, rng: np.random.Generator, compress: bool) -> list[np.ndarray]:
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = [
-        _random_images(rng, 6, (28, 28)),
-        rng.integers(0, 10, size=6).astype(np.uint8),
-        _random_images(rng, 3, (28, 28)),
-        rng.integers(0, 10, size=3).astype(np.uint8),
-    ]
-    stems = (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    )
-    for stem, array in zip(stems, arrays, strict=True):
-        raw = _idx_bytes(array)
-        if compress:
-            (folder / f"{stem}.gz").write_bytes(gzip.compress(raw))
-        else:
-            (folder / stem).write_bytes(raw)
-    return arrays
-
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(7)
 
 
+def _write_small_cifar10(folder: Path, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Five training batches of two images and a test batch of two; image 0 has a known pixel."""
+    images = random_images(rng, 12, (32, 32, 3))
+    images[0, 0, 0] = (10, 20, 30)  # red, green, blue
+    labels = rng.integers(0, 10, size=12)
+    write_cifar10(folder, images, labels, test_count=2)
+    return images, labels
+
+
 # --- loaders ------------------------------------------------------------------------------
 
 
 def test_cifar10_folder_is_read_in_nhwc_order(tmp_path: Path, rng: np.random.Generator) -> None:
-    images, labels = _write_cifar10(tmp_path / "cifar-10-batches-py", rng)
+    images, labels = _write_small_cifar10(tmp_path / "cifar-10-batches-py", rng)
 
     data = load_dataset("cifar10", str(tmp_path), download=False)
 
@@ -113,7 +57,7 @@ def test_cifar10_folder_is_read_in_nhwc_order(tmp_path: Path, rng: np.random.Gen
 
 def test_cifar10_archive_in_set_subfolder(tmp_path: Path, rng: np.random.Generator) -> None:
     staging = tmp_path / "staging"
-    images, labels = _write_cifar10(staging / "cifar-10-batches-py", rng)
+    images, labels = _write_small_cifar10(staging / "cifar-10-batches-py", rng)
     (tmp_path / "cifar10").mkdir()
     with tarfile.open(tmp_path / "cifar10" / "cifar-10-python.tar.gz", "w:gz") as tar:
         tar.add(staging / "cifar-10-batches-py", arcname="cifar-10-batches-py")
@@ -127,10 +71,10 @@ def test_cifar10_archive_in_set_subfolder(tmp_path: Path, rng: np.random.Generat
 def test_cifar100_uses_fine_labels(tmp_path: Path, rng: np.random.Generator) -> None:
     folder = tmp_path / "cifar-100-python"
     folder.mkdir()
-    images = _random_images(rng, 5, (32, 32, 3))
+    images = random_images(rng, 5, (32, 32, 3))
     labels = np.array([99, 3, 57, 0, 42])
-    (folder / "train").write_bytes(_cifar_batch(images[:3], labels[:3], b"fine_labels"))
-    (folder / "test").write_bytes(_cifar_batch(images[3:], labels[3:], b"fine_labels"))
+    (folder / "train").write_bytes(cifar_batch(images[:3], labels[:3], b"fine_labels"))
+    (folder / "test").write_bytes(cifar_batch(images[3:], labels[3:], b"fine_labels"))
 
     data = load_dataset("cifar100", str(tmp_path), download=False)
 
@@ -142,7 +86,7 @@ def test_cifar100_uses_fine_labels(tmp_path: Path, rng: np.random.Generator) -> 
 @pytest.mark.parametrize("compress", [False, True])
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
 def test_idx_sets(tmp_path: Path, rng: np.random.Generator, name: str, compress: bool) -> None:
-    x_train, y_train, x_test, y_test = _write_idx_set(tmp_path / name, rng, compress)
+    x_train, y_train, x_test, y_test = write_idx_set(tmp_path / name, rng, compress)
 
     data = load_dataset(name, str(tmp_path), download=False)
 
@@ -181,14 +125,14 @@ def test_unknown_dataset_lists_the_choices() -> None:
 
 
 def test_bad_idx_magic_is_reported(tmp_path: Path, rng: np.random.Generator) -> None:
-    _write_idx_set(tmp_path, rng, compress=False)
+    write_idx_set(tmp_path, rng, compress=False)
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x0d\x01" + bytes(7))
     with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte is not an unsigned-byte IDX"):
         load_dataset("mnist", str(tmp_path), download=False)
 
 
 def test_pickle_that_would_run_code_is_refused(tmp_path: Path, rng: np.random.Generator) -> None:
-    _write_cifar10(tmp_path / "cifar-10-batches-py", rng)
+    _write_small_cifar10(tmp_path / "cifar-10-batches-py", rng)
     evil = pickle.dumps({b"data": functools.partial(print, "pwned")}, protocol=2)
     (tmp_path / "cifar-10-batches-py" / "test_batch").write_bytes(evil)
     with pytest.raises(ValueError, match=r"refusing to load functools\.partial"):
@@ -226,7 +170,7 @@ def test_download_from_mirror(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, served = mirror
-    x_train, *_ = _write_idx_set(served, rng, compress=True)
+    x_train, *_ = write_idx_set(served, rng, compress=True)
     monkeypatch.setenv(datasets.MIRROR_ENV, url)
     data_dir = tmp_path / "data"
 
@@ -256,7 +200,7 @@ def test_failed_download_names_directory_and_files(
 
 
 def test_mnist_into_cifar_shape_pads_and_repeats(rng: np.random.Generator) -> None:
-    x = _random_images(rng, 4, (28, 28, 1))
+    x = random_images(rng, 4, (28, 28, 1))
     out = adapt_images(x, [32, 32, 3])
     assert out.shape == (4, 32, 32, 3) and out.dtype == np.uint8
     for channel in range(3):
@@ -282,7 +226,7 @@ def test_large_change_resizes_bilinearly() -> None:
 
 
 def test_identity_when_shapes_match(rng: np.random.Generator) -> None:
-    x = _random_images(rng, 2, (32, 32, 3))
+    x = random_images(rng, 2, (32, 32, 3))
     np.testing.assert_array_equal(adapt_images(x, (32, 32, 3)), x)
 
 
