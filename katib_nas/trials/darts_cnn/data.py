@@ -114,21 +114,29 @@ def steps_per_epoch(data: SearchData, batch_size: int) -> tuple[int, int]:
 
 
 def search_batches(
-    data: SearchData, batch_size: int, generator: torch.Generator
+    data: SearchData,
+    batch_size: int,
+    generator: torch.Generator,
+    device: torch.device | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Yield (train_x, train_y, val_x, val_y) float batches for one epoch (global batches)."""
+    """Yield (train_x, train_y, val_x, val_y) float batches for one epoch (global batches).
+
+    The uint8 images move to ``device`` before they are transformed, so a GPU does the work.
+    """
+    device = device or torch.device("cpu")
     steps, batch = steps_per_epoch(data, batch_size)
     train_order = torch.randperm(len(data.train_y), generator=generator)
     val_order = torch.randperm(len(data.val_y), generator=generator)
     for step in range(steps):
         t_idx = train_order[step * batch : (step + 1) * batch]
         v_idx = val_order[step * batch : (step + 1) * batch]
-        train_x = transforms.to_float(data.train_x[t_idx])
+        train_x = transforms.to_float(data.train_x[t_idx].to(device, non_blocking=True))
         train_x = transforms.random_crop(train_x, data.crop_padding, generator)
         if data.flip:
             train_x = transforms.random_flip(train_x, generator)
         train_x = transforms.normalize(train_x, data.mean, data.std)
-        val_x = transforms.normalize(transforms.to_float(data.val_x[v_idx]), data.mean, data.std)
+        val_x = transforms.to_float(data.val_x[v_idx].to(device, non_blocking=True))
+        val_x = transforms.normalize(val_x, data.mean, data.std)
         yield train_x, data.train_y[t_idx], val_x, data.val_y[v_idx]
 
 

@@ -201,7 +201,7 @@ class DartsSearch:
 
     # --- one step ---------------------------------------------------------------------
 
-    def _local_batches(self, x: torch.Tensor, y: torch.Tensor) -> list[Batch]:
+    def local_batches(self, x: torch.Tensor, y: torch.Tensor) -> list[Batch]:
         """This process's shard of a global batch, cut into ``micro_batches`` pieces."""
         device = self.layout.device
         x = self.layout.shard(x).to(device, non_blocking=True)
@@ -263,10 +263,11 @@ class DartsSearch:
         totals = [0.0, 0.0, 0.0]
         started = time.perf_counter()
         for step, (tx, ty, vx, vy) in enumerate(
-            search_batches(self.data, self.settings.batch_size, generator), start=1
+            search_batches(self.data, self.settings.batch_size, generator, self.layout.device),
+            start=1,
         ):
             loss_sum, correct, count = self.step(
-                self._local_batches(tx, ty), self._local_batches(vx, vy)
+                self.local_batches(tx, ty), self.local_batches(vx, vy)
             )
             totals = [totals[0] + loss_sum, totals[1] + correct, totals[2] + count]
             if step % self.settings.print_step == 0 or step == steps:
