@@ -90,11 +90,12 @@ def test_katib_command_line_search_prints_metrics_and_genotype(tmp_path: Path) -
         ("--search-space=['avg_pooling_9x9']", "unsupported primitive"),
         ("--algorithm-settings={'num_epoch': '1'}", "did you mean 'num_epochs'"),
         ("--num-layers=0", "--num-layers must be at least 1"),
+        ("--amp", "--amp needs a CUDA device"),
     ],
 )
 def test_bad_arguments_fail_clearly(argument: str, message: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["--search-space=['max_pooling_3x3']", "--num-layers=1", argument])
+        main(["--search-space=['max_pooling_3x3']", "--num-layers=1", "--device=cpu", argument])
     assert exit_info.value.code == 2
     captured = capsys.readouterr()
     assert message in captured.err

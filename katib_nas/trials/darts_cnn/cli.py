@@ -96,7 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
 
-    layout = distributed.setup(args.device)
+    try:
+        layout = distributed.setup(args.device)
+        if args.amp and layout.device.type != "cuda":
+            raise ValueError(f"--amp needs a CUDA device, got --device {args.device}")
+    except ValueError as exc:
+        parser.error(str(exc))
+
     try:
         logger.info(
             "start device=%s world_size=%d num_layers=%d primitives=%s settings=%s",
