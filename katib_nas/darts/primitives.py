@@ -20,12 +20,13 @@ KERNEL_SIZES: dict[str, tuple[int, ...]] = {
     "max_pooling": (3, 5),
 }
 
-SUPPORTED_PRIMITIVES: tuple[str, ...] = tuple(
-    f"{op_type}_{k}x{k}" for op_type, sizes in KERNEL_SIZES.items() for k in sizes
-) + (SKIP_CONNECTION,)
+SUPPORTED_PRIMITIVES: tuple[str, ...] = (
+    *(f"{op_type}_{k}x{k}" for op_type, sizes in KERNEL_SIZES.items() for k in sizes),
+    SKIP_CONNECTION,
+)
 
 
-def primitive_name(operation_type: str, kernel_size: str | int) -> str:
+def primitive_name(operation_type: str, kernel_size: str | int | float) -> str:
     """Katib's name for ``operation_type`` with a square kernel: ``max_pooling_3x3``."""
     if operation_type == SKIP_CONNECTION:
         return SKIP_CONNECTION

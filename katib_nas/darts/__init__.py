@@ -1,0 +1,1 @@
+"""The DARTS suggestion service and the primitive list it shares with the DARTS trial."""
