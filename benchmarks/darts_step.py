@@ -47,7 +47,7 @@ def worker(args: argparse.Namespace) -> None:
     """Measure one mode and print one JSON line."""
     import torch
 
-    from katib_nas.trials.darts_cnn.config import SearchSettings
+    from katib_nas.trials.darts_cnn.config import default_settings
     from katib_nas.trials.darts_cnn.data import SearchData
     from katib_nas.trials.darts_cnn.distributed import ProcessLayout, choose_device
     from katib_nas.trials.darts_cnn.search import DartsSearch
@@ -70,7 +70,7 @@ def worker(args: argparse.Namespace) -> None:
         std=torch.full((3,), 0.29),
         flip=True,
     )
-    settings = SearchSettings(
+    settings = default_settings(
         num_epochs=1,
         batch_size=args.batch_size,
         init_channels=args.init_channels,
@@ -134,8 +134,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--amp", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--init-channels", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--init-channels", type=int, default=4)
     parser.add_argument("--num-layers", type=int, default=3)
     parser.add_argument("--num-nodes", type=int, default=4)
     parser.add_argument("--mode", choices=["first", "second"], help=argparse.SUPPRESS)
@@ -148,7 +148,8 @@ def main() -> None:
         f"DARTS search step: batch={args.batch_size} images 32x32x3, "
         f"layers={args.num_layers} nodes={args.num_nodes} init_channels={args.init_channels}, "
         f"{len(PRIMITIVES)} primitives + none, device={args.device}, amp={args.amp}, "
-        f"median of {args.repeats} steps"
+        f"median of {args.repeats} steps",
+        flush=True,
     )
     results = {}
     for mode in ("first", "second"):
@@ -160,7 +161,8 @@ def main() -> None:
         print(
             f"{mode:>6} order: {r['median_s'] * 1000:9.1f} ms/step  "
             f"{r['images_per_s']:8.1f} training images/s  "
-            f"peak memory +{r['peak_mib']:8.1f} MiB  (threads={r['threads']})"
+            f"peak memory +{r['peak_mib']:8.1f} MiB  (threads={r['threads']})",
+            flush=True,
         )
     first, second = results["first"], results["second"]
     print(

@@ -88,7 +88,7 @@ def test_katib_command_line_search_prints_metrics_and_genotype(tmp_path: Path) -
     ("argument", "message"),
     [
         ("--search-space=['avg_pooling_9x9']", "unsupported primitive"),
-        ("--algorithm-settings={'num_epoch': '1'}", "did you mean 'num_epochs'"),
+        ("--algorithm-settings={'num_epoch': '1'}", 'did you mean "num_epochs"'),
         ("--num-layers=0", "--num-layers must be at least 1"),
         ("--amp", "--amp needs a CUDA device"),
     ],
