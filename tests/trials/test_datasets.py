@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_files import cifar_batch, random_images, write_cifar10, write_idx_set
 
 from katib_nas.trials import datasets
 from katib_nas.trials.datasets import (
@@ -23,6 +22,7 @@ from katib_nas.trials.datasets import (
     load_dataset,
     train_validation_split,
 )
+from tests.trials.dataset_files import cifar_batch, random_images, write_cifar10, write_idx_set
 
 
 @pytest.fixture
