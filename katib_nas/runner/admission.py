@@ -31,12 +31,14 @@ Job whose primary container has a command, and the StdOut collector.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
+
+from katib_nas.runner.field_checks import FieldChecker, Problem, closest, describe
+from katib_nas.runner.template_checks import check_metrics_collector, check_trial_template
+
+__all__ = ["ALGORITHM_ASSIGNMENTS", "Problem", "check_experiment", "check_runnable_locally"]
 
 # Assignment names each algorithm returns, in the order its service returns them.
 ALGORITHM_ASSIGNMENTS: dict[str, tuple[str, ...]] = {
@@ -52,107 +54,11 @@ METRIC_STRATEGIES = ("min", "max", "latest")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")
 PARAMETER_TYPES = ("double", "int", "discrete", "categorical", "unknown")
 DISTRIBUTIONS = ("", "uniform", "logUniform", "normal", "logNormal", "unknown")
-COLLECTOR_KINDS = (
-    "StdOut",
-    "File",
-    "TensorFlowEvent",
-    "PrometheusMetric",
-    "Custom",
-    "None",
-    "Push",
-)
-
-# `${trialParameters.NAME}` placeholders in a trial template, and `${trialSpec.KEY}` references.
-PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]+)\}")
-META_REFERENCE = re.compile(
-    r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[[^\]]+\]|"
-    r"Annotations\[[^\]]+\])\}$"
-)
-# Katib's webhook requires a metrics filter to contain two bracketed groups.
-TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an Experiment: the YAML path of the field and what is wrong."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-class _Checker:
-    """Collects problems while walking the document; helpers return None on a wrong type."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
-
-    def mapping(self, value: Any, path: str, required: bool = False) -> Mapping[str, Any] | None:
-        if value is None:
-            if required:
-                self.add(path, "is required")
-            return None
-        if not isinstance(value, Mapping):
-            self.add(path, f"must be a mapping, got {_describe(value)}")
-            return None
-        return value
-
-    def sequence(self, value: Any, path: str, required: bool = False) -> Sequence[Any] | None:
-        if value is None:
-            if required:
-                self.add(path, "is required")
-            return None
-        if isinstance(value, str) or not isinstance(value, Sequence):
-            self.add(path, f"must be a list, got {_describe(value)}")
-            return None
-        return value
-
-    def string(self, value: Any, path: str, required: bool = False) -> str | None:
-        if value is None or value == "":
-            if required:
-                self.add(path, "is required")
-            return None
-        if not isinstance(value, str):
-            self.add(path, f'must be a string, got {_describe(value)}; quote it: "{value}"')
-            return None
-        return value
-
-    def integer(self, value: Any, path: str) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(path, f"must be an integer, got {_describe(value)}")
-            return None
-        return value
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _closest(word: str, choices: Sequence[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def check_experiment(doc: Any) -> list[Problem]:
     """Every problem of a Katib Experiment document for an ENAS or DARTS search; [] if none."""
-    checker = _Checker()
+    checker = FieldChecker()
     root = checker.mapping(doc, "(document)", required=True)
     if root is None:
         return checker.problems
@@ -179,12 +85,13 @@ def check_experiment(doc: Any) -> list[Problem]:
     early = checker.mapping(spec.get("earlyStopping"), "spec.earlyStopping")
     if early is not None:
         checker.string(early.get("algorithmName"), "spec.earlyStopping.algorithmName", True)
-    _check_trial_template(checker, spec.get("trialTemplate"), algorithm)
-    _check_metrics_collector(checker, spec.get("metricsCollectorSpec"), metric_names)
+    expected = ALGORITHM_ASSIGNMENTS.get(algorithm) if algorithm else None
+    check_trial_template(checker, spec.get("trialTemplate"), algorithm, expected)
+    check_metrics_collector(checker, spec.get("metricsCollectorSpec"), metric_names)
     return checker.problems
 
 
-def _check_metadata(checker: _Checker, value: Any) -> None:
+def _check_metadata(checker: FieldChecker, value: Any) -> None:
     metadata = checker.mapping(value, "metadata", required=True)
     if metadata is None:
         return
@@ -204,7 +111,7 @@ def _check_metadata(checker: _Checker, value: Any) -> None:
     checker.string(metadata.get("namespace"), "metadata.namespace")
 
 
-def _check_counts(checker: _Checker, spec: Mapping[str, Any]) -> None:
+def _check_counts(checker: FieldChecker, spec: Mapping[str, Any]) -> None:
     max_trials = checker.integer(spec.get("maxTrialCount"), "spec.maxTrialCount")
     parallel = checker.integer(spec.get("parallelTrialCount"), "spec.parallelTrialCount")
     max_failed = checker.integer(spec.get("maxFailedTrialCount"), "spec.maxFailedTrialCount")
@@ -227,7 +134,7 @@ def _check_counts(checker: _Checker, spec: Mapping[str, Any]) -> None:
             )
 
 
-def _check_objective(checker: _Checker, value: Any) -> list[str]:
+def _check_objective(checker: FieldChecker, value: Any) -> list[str]:
     """Check spec.objective; returns the metric names (objective first) for later checks."""
     objective = checker.mapping(value, "spec.objective", required=True)
     if objective is None:
@@ -237,7 +144,7 @@ def _check_objective(checker: _Checker, value: Any) -> list[str]:
         checker.add("spec.objective.type", f"must be 'minimize' or 'maximize', got {kind!r}")
     goal = objective.get("goal")
     if goal is not None and (isinstance(goal, bool) or not isinstance(goal, int | float)):
-        checker.add("spec.objective.goal", f"must be a number, got {_describe(goal)}")
+        checker.add("spec.objective.goal", f"must be a number, got {describe(goal)}")
     name = checker.string(
         objective.get("objectiveMetricName"), "spec.objective.objectiveMetricName", required=True
     )
@@ -276,7 +183,7 @@ def _check_objective(checker: _Checker, value: Any) -> list[str]:
     return names
 
 
-def _check_algorithm(checker: _Checker, value: Any) -> str | None:
+def _check_algorithm(checker: FieldChecker, value: Any) -> str | None:
     """Check spec.algorithm; returns the algorithm name when it is one katib-nas provides."""
     algorithm = checker.mapping(value, "spec.algorithm", required=True)
     if algorithm is None:
@@ -288,7 +195,7 @@ def _check_algorithm(checker: _Checker, value: Any) -> str | None:
         checker.add(
             "spec.algorithm.algorithmName",
             f"{name!r} is not provided by katib-nas; use "
-            f"'enas' or 'darts'{_closest(name, list(ALGORITHM_ASSIGNMENTS))}",
+            f"'enas' or 'darts'{closest(name, list(ALGORITHM_ASSIGNMENTS))}",
         )
         name = None
     settings = (
@@ -313,7 +220,9 @@ def _check_algorithm(checker: _Checker, value: Any) -> str | None:
     return name
 
 
-def _check_search_space(checker: _Checker, spec: Mapping[str, Any], algorithm: str | None) -> None:
+def _check_search_space(
+    checker: FieldChecker, spec: Mapping[str, Any], algorithm: str | None
+) -> None:
     has_parameters = bool(spec.get("parameters"))
     has_nas = spec.get("nasConfig") is not None
     if has_parameters and has_nas:
@@ -355,7 +264,7 @@ def _check_search_space(checker: _Checker, spec: Mapping[str, Any], algorithm: s
         _check_operation(checker, item, f"spec.nasConfig.operations[{i}]")
 
 
-def _check_operation(checker: _Checker, value: Any, path: str) -> None:
+def _check_operation(checker: FieldChecker, value: Any, path: str) -> None:
     operation = checker.mapping(value, path, required=True)
     if operation is None:
         return
@@ -365,7 +274,7 @@ def _check_operation(checker: _Checker, value: Any, path: str) -> None:
         _check_parameter(checker, item, f"{path}.parameters[{j}]")
 
 
-def _check_parameter(checker: _Checker, value: Any, path: str) -> None:
+def _check_parameter(checker: FieldChecker, value: Any, path: str) -> None:
     """Katib's rules for a ParameterSpec (validateParameters), applied to an operation's."""
     parameter = checker.mapping(value, path, required=True)
     if parameter is None:
@@ -407,214 +316,6 @@ def _check_parameter(checker: _Checker, value: Any, path: str) -> None:
             )
         if not values:
             checker.add(f"{path}.feasibleSpace.list", f"is required for parameterType {kind}")
-
-
-def _check_trial_template(checker: _Checker, value: Any, algorithm: str | None) -> None:
-    template = checker.mapping(value, "spec.trialTemplate", required=True)
-    if template is None:
-        return
-    checker.string(
-        template.get("primaryContainerName"),
-        "spec.trialTemplate.primaryContainerName",
-        required=True,
-    )
-    trial_spec = template.get("trialSpec")
-    config_map = template.get("configMap")
-    if trial_spec is None and config_map is None:
-        checker.add(
-            "spec.trialTemplate",
-            "spec.trialTemplate.trialSpec or spec.trialTemplate.configMap must be specified",
-        )
-    elif trial_spec is not None and config_map is not None:
-        checker.add(
-            "spec.trialTemplate",
-            "only one of spec.trialTemplate.trialSpec or "
-            "spec.trialTemplate.configMap can be specified",
-        )
-    source = checker.mapping(config_map, "spec.trialTemplate.configMap")
-    if source is not None:
-        for key in ("configMapName", "configMapNamespace", "templatePath"):
-            checker.string(source.get(key), f"spec.trialTemplate.configMap.{key}", required=True)
-    job = checker.mapping(trial_spec, "spec.trialTemplate.trialSpec")
-    if job is not None:
-        _check_trial_spec(checker, job, template)
-
-    parameters = checker.sequence(
-        template.get("trialParameters"), "spec.trialTemplate.trialParameters", required=True
-    )
-    if parameters is None:
-        return
-    text = json.dumps(trial_spec) if job is not None else None
-    names: set[str] = set()
-    references: dict[str, str] = {}
-    for i, item in enumerate(parameters):
-        path = f"spec.trialTemplate.trialParameters[{i}]"
-        parameter = checker.mapping(item, path, required=True)
-        if parameter is None:
-            continue
-        name = checker.string(parameter.get("name"), f"{path}.name", required=True)
-        reference = checker.string(parameter.get("reference"), f"{path}.reference", required=True)
-        if name is not None:
-            if "{" in name or "}" in name:
-                checker.add(f"{path}.name", f"{name!r} must not contain '{{' or '}}'")
-            elif name in names:
-                checker.add(f"{path}.name", f"{name!r} is declared more than once")
-            elif text is not None and "${trialParameters." + name + "}" not in text:
-                checker.add(
-                    f"{path}.name",
-                    f"${{trialParameters.{name}}} is not used in spec.trialTemplate.trialSpec",
-                )
-            names.add(name)
-        if reference is not None:
-            if reference in references.values():
-                checker.add(f"{path}.reference", f"{reference!r} is referenced more than once")
-            references[path] = reference
-
-    if text is not None:
-        for used in sorted(set(PLACEHOLDER.findall(text)) - names):
-            checker.add(
-                "spec.trialTemplate.trialSpec",
-                f"uses ${{trialParameters.{used}}}, "
-                "which spec.trialTemplate.trialParameters does not declare"
-                f"{_closest(used, sorted(names))}",
-            )
-    if algorithm is not None:
-        _check_references(checker, references, algorithm)
-
-
-def _check_references(checker: _Checker, references: dict[str, str], algorithm: str) -> None:
-    """Every assignment the algorithm returns is referenced once, and nothing else is."""
-    expected = ALGORITHM_ASSIGNMENTS[algorithm]
-    referenced = set()
-    for path, reference in references.items():
-        if META_REFERENCE.match(reference):
-            continue
-        if reference.startswith("${trialSpec."):
-            checker.add(
-                f"{path}.reference",
-                f"{reference!r} is not a trial metadata reference; "
-                "Katib knows ${trialSpec.Name}, ${trialSpec.Namespace}, "
-                "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]} "
-                "and ${trialSpec.Annotations[key]}",
-            )
-        elif reference not in expected:
-            checker.add(
-                f"{path}.reference",
-                f"{reference!r} is not an assignment of algorithm "
-                f"{algorithm}, which returns {', '.join(expected)}"
-                f"{_closest(reference, expected)}",
-            )
-        referenced.add(reference)
-    for name in expected:
-        if name not in referenced:
-            checker.add(
-                "spec.trialTemplate.trialParameters",
-                f"no trial parameter references "
-                f"{name!r}; algorithm {algorithm} returns {', '.join(expected)} and Katib "
-                "cannot create a trial unless every one of them is referenced",
-            )
-
-
-def _check_trial_spec(
-    checker: _Checker, job: Mapping[str, Any], template: Mapping[str, Any]
-) -> None:
-    path = "spec.trialTemplate.trialSpec"
-    if not job.get("apiVersion") or not job.get("kind"):
-        checker.add(path, "apiVersion and kind must be specified")
-    metadata = job.get("metadata")
-    if isinstance(metadata, Mapping) and (metadata.get("name") or metadata.get("namespace")):
-        checker.add(
-            f"{path}.metadata", "name and namespace must be omitted (Katib names each trial's Job)"
-        )
-    is_job = job.get("apiVersion") == "batch/v1" and job.get("kind") == "Job"
-    if not is_job:
-        for key in ("successCondition", "failureCondition"):
-            checker.string(template.get(key), f"spec.trialTemplate.{key}", required=True)
-        return
-    containers = _job_containers(checker, job)
-    primary = template.get("primaryContainerName")
-    if containers is not None and isinstance(primary, str) and primary:
-        names = [c.get("name") for c in containers if isinstance(c, Mapping)]
-        if primary not in names:
-            checker.add(
-                "spec.trialTemplate.primaryContainerName",
-                f"{primary!r} is not a "
-                f"container of the Job (containers: {', '.join(map(str, names))})",
-            )
-
-
-def _job_containers(checker: _Checker, job: Mapping[str, Any]) -> Sequence[Any] | None:
-    path = "spec.trialTemplate.trialSpec.spec"
-    job_spec = checker.mapping(job.get("spec"), path, required=True)
-    if job_spec is None:
-        return None
-    pod = checker.mapping(job_spec.get("template"), f"{path}.template", required=True)
-    if pod is None:
-        return None
-    pod_spec = checker.mapping(pod.get("spec"), f"{path}.template.spec", required=True)
-    if pod_spec is None:
-        return None
-    containers = checker.sequence(
-        pod_spec.get("containers"), f"{path}.template.spec.containers", required=True
-    )
-    for i, container in enumerate(containers or []):
-        cpath = f"{path}.template.spec.containers[{i}]"
-        entry = checker.mapping(container, cpath, required=True)
-        if entry is None:
-            continue
-        checker.string(entry.get("name"), f"{cpath}.name", required=True)
-        for key in ("command", "args"):
-            words = checker.sequence(entry.get(key), f"{cpath}.{key}") or []
-            for k, word in enumerate(words):
-                checker.string(word, f"{cpath}.{key}[{k}]")
-    return containers
-
-
-def _check_metrics_collector(checker: _Checker, value: Any, metric_names: list[str]) -> None:
-    path = "spec.metricsCollectorSpec"
-    spec = checker.mapping(value, path)
-    if spec is None:
-        return
-    collector = checker.mapping(spec.get("collector"), f"{path}.collector") or {}
-    kind = collector.get("kind", "StdOut")
-    if kind not in COLLECTOR_KINDS:
-        checker.add(
-            f"{path}.collector.kind",
-            f"invalid metrics collector kind {kind!r}; one of "
-            f"{', '.join(COLLECTOR_KINDS)}{_closest(str(kind), COLLECTOR_KINDS)}",
-        )
-    source = checker.mapping(spec.get("source"), f"{path}.source") or {}
-    file_path = checker.mapping(source.get("fileSystemPath"), f"{path}.source.fileSystemPath")
-    if kind in ("File", "TensorFlowEvent"):
-        wanted = "File" if kind == "File" else "Directory"
-        if (
-            file_path is None
-            or file_path.get("kind") != wanted
-            or not str(file_path.get("path", "")).startswith("/")
-        ):
-            checker.add(
-                f"{path}.source.fileSystemPath",
-                f"an absolute path of kind {wanted} is required by collector kind {kind}",
-            )
-    if kind == "Custom" and collector.get("customCollector") is None:
-        checker.add(f"{path}.collector.customCollector", "is required for collector kind Custom")
-    filter_spec = checker.mapping(source.get("filter"), f"{path}.source.filter") or {}
-    formats = (
-        checker.sequence(filter_spec.get("metricsFormat"), f"{path}.source.filter.metricsFormat")
-        or []
-    )
-    for i, item in enumerate(formats):
-        fpath = f"{path}.source.filter.metricsFormat[{i}]"
-        pattern = checker.string(item, fpath, required=True)
-        if pattern is None:
-            continue
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            checker.add(fpath, f"{pattern!r} is not a valid regular expression: {exc}")
-            continue
-        if not TWO_GROUPS.match(pattern) or compiled.groups < 2:
-            checker.add(fpath, f"{pattern!r} needs two groups: the metric name, then its value")
 
 
 def check_runnable_locally(doc: Mapping[str, Any]) -> list[Problem]:

@@ -37,7 +37,8 @@ from tqdm import tqdm
 from katib_nas.api import api_pb2
 from katib_nas.runner import report
 from katib_nas.runner.admission import ALGORITHM_ASSIGNMENTS
-from katib_nas.runner.experiment import Experiment, objective_to_api, to_api
+from katib_nas.runner.experiment import Experiment, to_api
+from katib_nas.runner.history import suggestions_request
 from katib_nas.runner.metrics import collect_file, parse_float
 from katib_nas.runner.results import (
     CREATED,
@@ -60,15 +61,6 @@ from katib_nas.runner.trials import (
 )
 
 log = logging.getLogger(__name__)
-
-_CONDITIONS = {
-    CREATED: api_pb2.TrialStatus.CREATED,
-    RUNNING: api_pb2.TrialStatus.RUNNING,
-    SUCCEEDED: api_pb2.TrialStatus.SUCCEEDED,
-    FAILED: api_pb2.TrialStatus.FAILED,
-    KILLED: api_pb2.TrialStatus.KILLED,
-    METRICS_UNAVAILABLE: api_pb2.TrialStatus.METRICSUNAVAILABLE,
-}
 
 
 class RunnerError(RuntimeError):
@@ -273,31 +265,10 @@ class Runner:
             self.experiment, parallel_trial_count=self.parallel, max_trial_count=self.max_trials
         )
 
-    def _api_trial(self, record: TrialRecord) -> api_pb2.Trial:
-        """A trial as Katib sends it: own objective, assignments, times, condition, metrics."""
-        trial = api_pb2.Trial(name=record.name)
-        trial.spec.objective.CopyFrom(objective_to_api(self.experiment.objective))
-        for name, value in record.assignments.items():
-            trial.spec.parameter_assignments.assignments.add(name=name, value=value)
-        trial.status.start_time = record.start_time
-        trial.status.completion_time = record.end_time
-        trial.status.condition = _CONDITIONS[record.condition]
-        strategies = self.experiment.objective.metric_strategies
-        for name in record.metrics:
-            value = record.summary(name).value(strategies.get(name, ""))
-            trial.status.observation.metrics.add(name=name, value=value)
-        return trial
-
     def build_request(self, add: int) -> api_pb2.GetSuggestionsRequest:
         """The GetSuggestions request for ``add`` new trials, with the whole trial history."""
-        history = [
-            self._api_trial(t) for t in self.results.trials if t.condition != METRICS_UNAVAILABLE
-        ]
-        return api_pb2.GetSuggestionsRequest(
-            experiment=self._api_experiment(),
-            trials=history,
-            current_request_number=add,
-            total_request_number=len(self.results.trials) + add,
+        return suggestions_request(
+            self._api_experiment(), self.results.trials, self.experiment.objective, add
         )
 
     def _request(self, service: SuggestionService, add: int) -> None:
