@@ -369,12 +369,12 @@ class Runner:
         if self.bar is None:
             return
         best = self.results.best_trial()
-        failed = self._count(FAILED)
-        self.bar.n = self.completed
         value = "-" if best is None else _short(best["value"])
-        self.bar.set_postfix_str(
-            f"running={len(self.running)} failed={failed} best={value}", refresh=False
-        )
+        postfix = f"running={len(self.running)} failed={self._count(FAILED)} best={value}"
+        if (self.bar.n, self.bar.postfix) == (self.completed, postfix):
+            return  # nothing new to show: no redraw, so a redirected stderr stays short
+        self.bar.n = self.completed
+        self.bar.set_postfix_str(postfix, refresh=False)
         self.bar.refresh()
 
     def _write_report(self) -> Path | None:
