@@ -105,6 +105,7 @@ class Runner:
         self.results = self._load_or_create()
         self.env = trial_environment(experiment)
         self.bar: tqdm[Any] | None = None
+        self._shown: tuple[int, str] | None = None
 
     # -- state -------------------------------------------------------------------------------
 
@@ -371,8 +372,9 @@ class Runner:
         best = self.results.best_trial()
         value = "-" if best is None else _short(best["value"])
         postfix = f"running={len(self.running)} failed={self._count(FAILED)} best={value}"
-        if (self.bar.n, self.bar.postfix) == (self.completed, postfix):
+        if self._shown == (self.completed, postfix):
             return  # nothing new to show: no redraw, so a redirected stderr stays short
+        self._shown = (self.completed, postfix)
         self.bar.n = self.completed
         self.bar.set_postfix_str(postfix, refresh=False)
         self.bar.refresh()
