@@ -13,17 +13,19 @@ expected reward is estimated by
 where ``log pi_theta(a_i)`` is the sum of the log-probabilities of every choice of ``a_i``
 under the current controller, computed by teacher forcing (the controller is fed ``a_i``'s own
 choices rather than sampling), and ``b_i`` is a baseline that reduces variance without
-biasing the estimate. Trials are consumed in request order, each exactly once (by name):
+biasing the estimate. Each trial is learned from exactly once (by name); the trials that are
+new in a call form a batch ``B`` whose advantages all use the baseline from before the batch:
 
-    b_0 = r_0,  s_0^2 = 0                               (first reward starts the baseline)
-    d_i = r_i - b_{i-1}
-    s_i^2 = gamma s_{i-1}^2 + (1 - gamma) d_i^2          (moving variance of the advantages)
-    b_i = b_{i-1} + (1 - gamma) d_i                      (moving-average baseline)
-    A_i = d_i / s_i                                      (0 for the first reward)
+    b = mean(r_i, i in B),  s^2 = var(r_i, i in B)      (first batch only: starts the averages)
+    d_i = r_i - b                                        (for i in B)
+    s^2 <- gamma s^2 + (1 - gamma) d_i^2, for each i     (moving variance of the advantages)
+    b   <- b + (1 - gamma) (r_i - b),     for each i     (moving-average baseline)
+    A_i = d_i / s                                        (0 while s = 0)
 
-with ``gamma = controller_baseline_decay``. Dividing by ``s_i`` makes the step size independent
-of the objective's scale (an accuracy in [0, 1] and a loss in the hundreds learn alike) and
-bounds ``|A_i| <= 1 / sqrt(1 - gamma)``. The loss minimised with Adam is
+with ``gamma = controller_baseline_decay``. Starting from the first batch's mean (not from 0,
+nor from its first reward) keeps the first update from pushing every sampled choice the same
+way. Dividing by ``s`` makes the step size independent of the objective's scale (an accuracy
+in [0, 1] and a loss in the hundreds learn alike). The loss minimised with Adam is
 
     L(theta) = -(1/n) sum_i A_i log pi_theta(a_i)
                - beta (1/n) sum_i H_i(theta)
@@ -40,7 +42,6 @@ batch; a batch is never revisited in a later call.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,19 +61,20 @@ class Baseline:
     count: int = 0
 
     def advantages(self, rewards: list[float], decay: float) -> np.ndarray:
-        """Advance over ``rewards`` in order, returning the normalised advantages ``A_i``."""
-        result = np.zeros(len(rewards), np.float32)
-        for i, reward in enumerate(rewards):
-            self.count += 1
-            if self.value is None:
-                self.value = reward
-                continue
-            delta = reward - self.value
-            self.variance = decay * self.variance + (1.0 - decay) * delta * delta
-            self.value += (1.0 - decay) * delta
-            if self.variance > 0.0:
-                result[i] = delta / math.sqrt(self.variance)
-        return result
+        """Normalised advantages ``A_i`` of one batch of rewards; then advance the averages."""
+        batch = np.asarray(rewards, np.float64)
+        if self.value is None:
+            self.value = float(batch.mean())
+            self.variance = float(batch.var())
+        deltas = batch - self.value
+        for delta in deltas:
+            self.variance = decay * self.variance + (1.0 - decay) * float(delta) ** 2
+        for reward in batch:
+            self.value += (1.0 - decay) * (float(reward) - self.value)
+        self.count += len(batch)
+        if self.variance <= 0.0:
+            return np.zeros(len(batch), np.float32)
+        return (deltas / np.sqrt(self.variance)).astype(np.float32)
 
 
 @dataclass(frozen=True)
