@@ -19,6 +19,7 @@ Run: ``python benchmarks/enas_latency_memory.py [--calls 200]``
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def main() -> int:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO,
-            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         try:
             while not port_file.exists():

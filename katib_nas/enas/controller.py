@@ -102,6 +102,11 @@ class Controller:
         self._score_fn = tf.function(self._score, input_signature=given)
         self._train_fn = tf.function(self._train_step, input_signature=given + weights)
 
+    def tracing_count(self) -> int:
+        """How many times this controller's functions were traced (each trace costs memory)."""
+        functions = (self._sample_fn, self._score_fn, self._train_fn)
+        return sum(f.experimental_get_tracing_count() for f in functions)
+
     @property
     def variables(self) -> list[tf.Variable]:
         """Trainable variables in a fixed order (the order of saved weights)."""

@@ -35,6 +35,7 @@ from katib_nas.enas.state import StateStore
 logger = logging.getLogger(__name__)
 
 DEFAULT_IDLE_SECONDS = 1800.0
+TRIM_EVERY_CALLS = 20
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ExperimentRegistry:
         self.seed = seed
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
+        self._calls = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -75,9 +77,13 @@ class ExperimentRegistry:
                 fingerprint, _ = fingerprint_of(space, settings, objective)
                 if entry.experiment.fingerprint != fingerprint:
                     entry.experiment = self._replace(entry.experiment, space, settings, objective)
-                first_call = entry.experiment.calls == 0
+                traced_before = entry.experiment.controller.tracing_count()
                 yield entry.experiment
-            if first_call:
+                traced = entry.experiment.controller.tracing_count() > traced_before
+            with self._lock:
+                self._calls += 1
+                periodic = self._calls % TRIM_EVERY_CALLS == 0
+            if traced or periodic:
                 release_free_heap()
         finally:
             with self._lock:
@@ -170,9 +176,10 @@ class ExperimentRegistry:
 def release_free_heap() -> None:
     """Return freed heap pages to the OS (glibc ``malloc_trim``); a no-op elsewhere.
 
-    Tracing the controller's TensorFlow functions on an experiment's first call allocates and
-    frees tens of MiB; glibc keeps those pages, which count as anonymous memory against a
-    container's limit although nothing uses them.
+    Tracing the controller's TensorFlow functions (on an experiment's first sampling and first
+    training call) allocates and frees tens of MiB; glibc keeps those pages, which count as
+    anonymous memory against a container's limit although nothing uses them. The registry calls
+    this after every call that traced and every ``TRIM_EVERY_CALLS`` calls (about 2 ms each).
     """
     name = ctypes.util.find_library("c")
     if not name:

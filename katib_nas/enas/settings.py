@@ -5,7 +5,7 @@ that integer settings also get an upper bound. Five defaults differ from Katib's
 Katib's values a controller that learns from a few dozen trials does not move (see
 docs/enas.md, "Why some defaults differ from Katib's"):
 
-* ``controller_learning_rate`` 5e-5 -> 0.01, ``controller_train_steps`` 50 -> 5 (Adam steps per
+* ``controller_learning_rate`` 5e-5 -> 0.003, ``controller_train_steps`` 50 -> 5 (Adam steps per
   call, on the newly evaluated architectures; each trial is learned from once),
 * ``controller_baseline_decay`` 0.999 -> 0.9 (a baseline that follows the last ~10 rewards),
 * ``controller_entropy_weight`` 1e-5 -> 1e-3 (entropy regularisation on the policy),
@@ -67,7 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "controller_learning_rate",
         float,
-        0.01,
+        0.003,
         low=0.0,
         high=1.0,
         low_open=True,
