@@ -7,7 +7,8 @@ A call for an experiment (:meth:`EnasExperiment.suggest`) does, in order:
 2. if there are any, run REINFORCE on them (:mod:`katib_nas.enas.reinforce`);
 3. sample the requested number of architectures from the (updated) controller;
 4. write the state to disk (:mod:`katib_nas.enas.state`) before answering, so that a service
-   killed after answering never learns from the same trial twice.
+   killed after answering never learns from the same trial twice (a failed write is logged as
+   an error and the call still answers).
 
 With no SUCCEEDED trial yet, step 2 is skipped and the suggestions come from the current policy.
 """
@@ -154,7 +155,7 @@ class EnasExperiment:
         architectures = self.controller.sample(self.rng, count) if count > 0 else []
         self.calls += 1
         if fresh or skipped or count > 0:
-            self.store.save(self.snapshot())
+            self._save()
 
         if fresh:
             logger.info(
@@ -170,6 +171,23 @@ class EnasExperiment:
                 (time.perf_counter() - started) * 1000,
             )
         return CallResult(architectures, len(fresh), stats)
+
+    def _save(self) -> None:
+        """Write the state; when that fails, say so loudly and keep serving from memory.
+
+        An error reply would not help: Katib's controller retries a failed GetSuggestions
+        forever, while suggestions from the in-memory controller keep the experiment going (only
+        a restart would then lose what was learned since the last successful write).
+        """
+        try:
+            self.store.save(self.snapshot())
+        except OSError as error:
+            logger.error(
+                "state not saved, a restart would lose it experiment=%s path=%s error=%r",
+                self.name,
+                self.store.path(self.name),
+                str(error),
+            )
 
     def snapshot(self) -> ExperimentState:
         return ExperimentState(

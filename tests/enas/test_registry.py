@@ -135,3 +135,20 @@ def test_calls_from_many_threads(tmp_path):
 def test_exact_counts(tmp_path, count):
     _, result = call(registry(tmp_path), [], count=count)
     assert len(result.architectures) == count
+
+
+def test_a_state_directory_that_cannot_be_written_is_logged_and_suggestions_continue(
+    tmp_path, caplog
+):
+    state_dir = tmp_path / "state"
+    reg = registry(state_dir)
+    state_dir.rmdir()
+    state_dir.write_text("a file where the state directory should be")
+    with caplog.at_level(logging.ERROR, logger="katib_nas.enas.experiment"):
+        _, result = call(reg, [])
+        _, again = call(reg, evaluate(result.architectures, 0))
+    assert len(again.architectures) == 3 and again.learned == 3
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all(
+        "state not saved" in e and "state/enas-exp.npz" in e for e in errors
+    )
