@@ -1,14 +1,13 @@
 """Katib's ten ENAS algorithm settings: names, ranges and ``"None"`` meanings, with our defaults.
 
 Names, types, ranges and which settings accept ``"None"`` are Katib's (contract 2.2), except
-that integer settings also get an upper bound. Five defaults differ from Katib's, because with
-Katib's values a controller that learns from a few dozen trials does not move (see
-docs/enas.md, "Why some defaults differ from Katib's"):
+that integer settings also get an upper bound. Four defaults differ from Katib's, because with
+Katib's values a controller that learns from a few dozen trials does not move, or swings into
+a stuck state (see docs/enas.md, "Why some defaults differ from Katib's"):
 
 * ``controller_learning_rate`` 5e-5 -> 0.003, ``controller_train_steps`` 50 -> 5 (Adam steps per
   call, on the newly evaluated architectures; each trial is learned from once),
 * ``controller_baseline_decay`` 0.999 -> 0.9 (a baseline that follows the last ~10 rewards),
-* ``controller_entropy_weight`` 1e-5 -> 1e-3 (entropy regularisation on the policy),
 * ``controller_skip_weight`` 0.8 -> 0.1 (the skip-density prior may not drown the reward).
 """
 
@@ -49,7 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "controller_entropy_weight",
         float,
-        1e-3,
+        1e-5,
         low=0.0,
         low_open=True,
         none_allowed=True,
