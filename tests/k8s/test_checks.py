@@ -1,0 +1,143 @@
+"""The manifest checks catch what a cluster would refuse or silently ignore."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from katib_nas.manifests.check import check_manifest, load_documents
+from katib_nas.manifests.experiment_schema import check_shape, yaml_path
+from katib_nas.manifests.trial_images import IMAGE_TAG, split_image
+from tests.k8s.manifest_files import REPO_ROOT, primary_container
+
+ENAS = load_documents(REPO_ROOT / "examples" / "enas-cpu.yaml")[0]
+DARTS = load_documents(REPO_ROOT / "examples" / "darts-cpu.yaml")[0]
+CONTAINER = "spec.trialTemplate.trialSpec.spec.template.spec.containers[0]"
+
+
+def messages(doc: Any) -> str:
+    return "\n".join(map(str, check_manifest(doc)))
+
+
+def test_a_misspelt_field_is_named_with_the_closest_valid_one() -> None:
+    doc = copy.deepcopy(ENAS)
+    doc["spec"]["parallelTrialCounts"] = doc["spec"].pop("parallelTrialCount")
+    doc["spec"]["trialTemplate"]["trialParameters"][0]["refrence"] = "x"
+
+    text = messages(doc)
+
+    assert "spec.parallelTrialCounts: is not a field" in text
+    assert "did you mean 'parallelTrialCount'" in text
+    assert "trialParameters[0].refrence: is not a field" in text
+
+
+def test_a_number_where_katib_holds_a_string_is_reported_at_its_path() -> None:
+    doc = copy.deepcopy(ENAS)
+    space = doc["spec"]["nasConfig"]["operations"][3]["parameters"][1]["feasibleSpace"]
+    space["min"] = 2
+
+    problems = check_shape(doc)
+
+    assert [p.path for p in problems] == [
+        "spec.nasConfig.operations[3].parameters[1].feasibleSpace.min"
+    ]
+    assert "must be a string, got the number 2" in problems[0].message
+
+
+def test_the_shape_and_admission_checks_do_not_report_one_field_twice() -> None:
+    doc = copy.deepcopy(DARTS)
+    doc["spec"]["maxTrialCount"] = "1"
+
+    problems = check_manifest(doc)
+
+    assert [p.path for p in problems].count("spec.maxTrialCount") == 1
+
+
+def test_a_reference_the_algorithm_does_not_return_is_refused() -> None:
+    doc = copy.deepcopy(DARTS)
+    doc["spec"]["trialTemplate"]["trialParameters"][2]["reference"] = "num_layers"
+
+    text = messages(doc)
+
+    assert "'num_layers' is not an assignment of algorithm darts" in text
+    assert "no trial parameter references 'num-layers'" in text
+
+
+def test_an_unquoted_placeholder_breaks_apart_at_the_spaces_of_its_value() -> None:
+    doc = copy.deepcopy(ENAS)
+    command = primary_container(doc)["command"]
+    command[:] = [
+        w.replace(
+            '"${trialParameters.neuralNetworkConfig}"', "${trialParameters.neuralNetworkConfig}"
+        )
+        for w in command
+    ]
+
+    text = messages(doc)
+
+    assert f"{CONTAINER}.command: the trial rejects its arguments" in text
+    assert "unrecognized arguments" in text
+
+
+def test_a_flag_the_trial_does_not_know_is_refused() -> None:
+    doc = copy.deepcopy(DARTS)
+    primary_container(doc)["command"].append("--epochs=3")
+
+    assert "unrecognized arguments: --epochs=3" in messages(doc)
+
+
+@pytest.mark.parametrize(
+    ("program", "accepted"),
+    [
+        (["python3", "-u", "RunTrial.py"], True),
+        (["python", "/opt/katib-nas/RunTrial.py"], True),
+        (["python3", "-m", "katib_nas.trials.enas_cnn"], True),
+        (["python3", "run_trial.py"], False),
+        (["python3", "-m", "katib_nas.trials.darts_cnn"], False),
+        (["bash", "RunTrial.py"], False),
+    ],
+)
+def test_only_the_images_own_program_is_accepted(program: list[str], accepted: bool) -> None:
+    doc = copy.deepcopy(ENAS)
+    container = primary_container(doc)
+    flags = [w for w in container["command"] if w.startswith("--")]
+    container["command"] = [*program, *flags]
+
+    problems = check_manifest(doc)
+
+    assert (problems == []) == accepted, problems
+
+
+def test_an_image_of_the_other_algorithm_is_refused() -> None:
+    doc = copy.deepcopy(DARTS)
+    primary_container(doc)["image"] = f"ghcr.io/katib-nas/enas-trial-cpu:{IMAGE_TAG}"
+
+    assert "trains enas suggestions, but spec.algorithm.algorithmName is 'darts'" in (
+        messages(doc)
+    )
+
+
+def test_images_of_other_publishers_are_not_second_guessed() -> None:
+    doc = copy.deepcopy(ENAS)
+    container = primary_container(doc)
+    container["image"] = "registry.example/team/my-trial:1"
+    container["command"] = [
+        "/app/train",
+        "--arch",
+        "${trialParameters.neuralNetworkArchitecture}",
+        "${trialParameters.neuralNetworkConfig}",
+    ]
+
+    assert check_manifest(doc) == []
+
+
+def test_image_names_and_paths_are_split_and_written_as_users_read_them() -> None:
+    assert split_image("ghcr.io/katib-nas/enas-trial-cpu:v0.1.0") == (
+        "ghcr.io/katib-nas/enas-trial-cpu",
+        "v0.1.0",
+    )
+    assert split_image("localhost:5000/trial") == ("localhost:5000/trial", "")
+    assert split_image("repo/x@sha256:ab") == ("repo/x", "@sha256:ab")
+    assert yaml_path(["spec", "operations", 3, "name"]) == "spec.operations[3].name"
