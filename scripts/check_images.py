@@ -40,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="check-image-") as folder:
             workspace = Path(folder)
+            packages = 0
             try:
                 result = replay(image.path, workspace, dry_run=False)
+                packages = len(result.installed)
                 if image.kind == "service":
                     outcome = f"health {check_service(result, workspace)}"
                     ok = outcome.endswith("SERVING")
@@ -52,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
                 outcome, ok = f"FAILED: {error}", False
         seconds = time.monotonic() - started
         failures += not ok
-        packages = len(result.installed) if ok else 0
         print(f"{image.dockerfile:40s} {outcome}; {packages} packages; {seconds:.0f} s")
     return 1 if failures else 0
 
