@@ -141,3 +141,29 @@ def test_image_names_and_paths_are_split_and_written_as_users_read_them() -> Non
     assert split_image("localhost:5000/trial") == ("localhost:5000/trial", "")
     assert split_image("repo/x@sha256:ab") == ("repo/x", "@sha256:ab")
     assert yaml_path(["spec", "operations", 3, "name"]) == "spec.operations[3].name"
+
+
+def test_the_command_line_prints_each_problem_and_fails(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    doc = copy.deepcopy(ENAS)
+    doc["spec"]["maxTrialCounts"] = 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "katib_nas.manifests"]
+
+    good = subprocess.run(
+        [*command, str(REPO_ROOT / "examples" / "enas-cpu.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    failed = subprocess.run([*command, str(bad)], capture_output=True, text=True, env=env)
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert failed.returncode == 1
+    assert f"{bad}: spec.maxTrialCounts: is not a field" in failed.stdout
