@@ -2,8 +2,10 @@
 
 An Experiment gets the local runner's admission checks
 (:func:`katib_nas.runner.admission.check_experiment`), the shape of Katib's v1beta1 types
-(:func:`~katib_nas.manifests.experiment_schema.check_shape`) and, when its trials run a
-katib-nas image, the trial command (:func:`~katib_nas.manifests.trial_images.check_trial_command`).
+(:func:`~katib_nas.manifests.experiment_schema.check_shape`), the suggestion service's own
+validation of its search space and settings
+(:func:`~katib_nas.manifests.algorithm.check_algorithm`) and, when its trials run a katib-nas
+image, the trial command (:func:`~katib_nas.manifests.trial_images.check_trial_command`).
 Where two checks report the same field, the admission check's message is kept.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from katib_nas.manifests.algorithm import check_algorithm
 from katib_nas.manifests.experiment_schema import check_shape
 from katib_nas.manifests.trial_images import check_trial_command
 from katib_nas.runner.admission import Problem, check_experiment
@@ -26,7 +29,7 @@ def check_manifest(doc: Any) -> list[Problem]:
     shape = [problem for problem in check_shape(doc) if problem.path not in reported]
     problems = admission + shape
     if not problems:
-        problems = check_trial_command(doc)
+        problems = check_algorithm(doc) + check_trial_command(doc)
     return problems
 
 

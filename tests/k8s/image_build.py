@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -183,8 +184,13 @@ def replay(dockerfile_path: Path, workspace: Path, dry_run: bool) -> ReplayResul
                 f"{' '.join(arguments)} failed:\n" + "\n".join(errors[-30:])
             )
         for item in json.loads(report.read_text())["install"]:
-            installed[item["metadata"]["name"].lower()] = item["metadata"]["version"]
+            installed[canonical_name(item["metadata"]["name"])] = item["metadata"]["version"]
     return ReplayResult(dockerfile, root, venv, installed)
+
+
+def canonical_name(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503): tensorflow_cpu is tensorflow-cpu."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _into_root(word: str, root: Path) -> str:

@@ -167,3 +167,26 @@ def test_the_command_line_prints_each_problem_and_fails(tmp_path) -> None:
     assert good.returncode == 0, good.stdout + good.stderr
     assert failed.returncode == 1
     assert f"{bad}: spec.maxTrialCounts: is not a field" in failed.stdout
+
+
+def test_a_search_space_the_service_refuses_is_reported_before_applying() -> None:
+    doc = copy.deepcopy(DARTS)
+    doc["spec"]["nasConfig"]["operations"][0]["operationType"] = "dilated_convolution"
+    doc["spec"]["nasConfig"]["operations"][0]["parameters"][0]["feasibleSpace"]["list"] = ["9"]
+    doc["spec"]["algorithm"]["algorithmSettings"].append({"name": "num_epoch", "value": "2"})
+
+    text = messages(doc)
+
+    assert "the darts suggestion service refuses this Experiment" in text
+    assert "dilated_convolution_9x9" in text
+
+
+def test_a_misspelt_enas_setting_is_reported_with_the_closest_name() -> None:
+    doc = copy.deepcopy(ENAS)
+    settings = [{"name": "controller_hiden_size", "value": "64"}]
+    doc["spec"]["algorithm"]["algorithmSettings"] = settings
+
+    text = messages(doc)
+
+    assert "the enas suggestion service refuses this Experiment" in text
+    assert "controller_hidden_size" in text

@@ -2,14 +2,16 @@
 
 Resolution of every image's pinned requirements is checked in a fresh virtual environment
 (``pip install --dry-run``); the DARTS service image is installed for real and its entrypoint
-must answer a health check. ``scripts/check_images.py`` installs every image for real and starts
-each entrypoint (minutes; run it by hand before publishing images).
+must answer a health check. The pip runs are mostly waiting on the package index, so they all
+run at once, in one module fixture. ``scripts/check_images.py`` installs every image for real
+and starts each entrypoint (minutes; run it by hand before publishing images).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from katib_nas.manifests.trial_images import TRIAL_IMAGES
 from tests.k8s.dockerfile_rules import violations
 from tests.k8s.dockerfiles import parse
-from tests.k8s.image_build import ignored, lay_out, pip_arguments, replay
+from tests.k8s.image_build import ReplayResult, ignored, lay_out, pip_arguments, replay
 from tests.k8s.images import IMAGES, Image, check_service
 
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -44,18 +46,51 @@ def test_dockerfile_keeps_our_image_rules(image: Image) -> None:
     assert violations(parse(image.path)) == []
 
 
+INSTALLED_FOR_REAL = "Dockerfile.darts"
+
+
+@pytest.fixture(scope="module")
+def replays(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReplayResult | Exception]:
+    """Every image resolved (and the DARTS service installed), all pip runs at once."""
+
+    def run(image: Image, dry_run: bool) -> ReplayResult | Exception:
+        workspace = tmp_path_factory.mktemp(Path(image.dockerfile).name)
+        try:
+            return replay(image.path, workspace, dry_run=dry_run)
+        except (AssertionError, OSError, subprocess.SubprocessError) as error:
+            return error
+
+    jobs = {image.dockerfile: (image, True) for image in IMAGES if image.path.is_file()}
+    real = next(image for image in IMAGES if image.dockerfile == INSTALLED_FOR_REAL)
+    jobs[f"{INSTALLED_FOR_REAL} (installed)"] = (real, False)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(run, *job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def replayed(replays: dict[str, ReplayResult | Exception], name: str) -> ReplayResult:
+    if name not in replays:
+        pytest.fail(f"{name} is missing")
+    result = replays[name]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
 @pytest.mark.parametrize("image", IMAGES, ids=IDS)
 def test_install_steps_resolve_in_a_fresh_virtual_environment(
-    image: Image, tmp_path: Path
+    image: Image, replays: dict[str, ReplayResult | Exception]
 ) -> None:
-    result = replay(image.path, tmp_path, dry_run=True)
+    result = replayed(replays, image.dockerfile)
 
     missing = [name for name in image.requires if name not in result.installed]
     assert missing == [], f"resolved {sorted(result.installed)}; missing {missing}"
 
 
-def test_darts_service_image_installs_and_answers_the_health_check(tmp_path: Path) -> None:
-    result = replay(Path(IMAGES[0].path), tmp_path, dry_run=False)
+def test_darts_service_image_installs_and_answers_the_health_check(
+    replays: dict[str, ReplayResult | Exception], tmp_path: Path
+) -> None:
+    result = replayed(replays, f"{INSTALLED_FOR_REAL} (installed)")
 
     assert check_service(result, tmp_path) == "SERVING"
 
