@@ -19,7 +19,7 @@ import pytest
 from katib_nas.manifests.trial_images import TRIAL_IMAGES
 from tests.k8s.dockerfile_rules import violations
 from tests.k8s.dockerfiles import parse
-from tests.k8s.image_build import ReplayResult, ignored, lay_out, pip_arguments, replay
+from tests.k8s.image_build import REPO_ROOT, ReplayResult, ignored, lay_out, pip_arguments, replay
 from tests.k8s.images import IMAGES, Image, check_service
 
 HADOLINT = Path(sys.executable).with_name("hadolint")
@@ -97,7 +97,7 @@ def test_darts_service_image_installs_and_answers_the_health_check(
 
 @pytest.mark.parametrize("trial", list(TRIAL_IMAGES.values()), ids=list(TRIAL_IMAGES))
 def test_trial_image_table_matches_its_dockerfile(trial, tmp_path: Path) -> None:
-    dockerfile = parse(Path(IMAGES[0].path).parent / trial.dockerfile)
+    dockerfile = parse(REPO_ROOT / trial.dockerfile)
 
     lay_out(dockerfile, tmp_path)
 
