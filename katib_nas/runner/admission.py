@@ -660,8 +660,8 @@ def check_runnable_locally(doc: Mapping[str, Any]) -> list[Problem]:
         )
     containers = job["spec"]["template"]["spec"]["containers"]
     for i, container in enumerate(containers):
-        if container.get("name") == template["primaryContainerName"] and not (
-            container.get("command") or container.get("args")
+        if container.get("name") == template["primaryContainerName"] and not container.get(
+            "command"
         ):
             problems.append(
                 Problem(

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from tqdm.contrib.logging import logging_redirect_tqdm
+from tqdm import tqdm
 
 from katib_nas.runner.experiment import ExperimentError, load_experiment
 from katib_nas.runner.loop import Runner, RunnerError, RunOptions
@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workdir",
         type=Path,
         default=None,
-        help="where results, logs and state go (default: runs/<experiment name>);"
-        " running again with the same one continues the run",
+        help="where results, logs and state go (default: runs/<experiment name>); running "
+        "again with the same one continues the run",
     )
     parser.add_argument(
         "--max-trials", type=_positive, default=None, help="override spec.maxTrialCount"
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use a running suggestion service instead of starting one",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step to stderr")
     return parser
 
 
@@ -72,15 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     if args_list[:1] == ["run"]:
         args_list = args_list[1:]
     args = build_parser().parse_args(args_list)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
 
     try:
         experiment = load_experiment(args.experiment)
     except ExperimentError as exc:
-        sys.stderr.write(f"{exc}\n")
+        sys.stderr.write(f"error: {exc}\n")
         return 2
     workdir = args.workdir or Path("runs") / experiment.name
     options = RunOptions(
@@ -92,19 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     previous = signal.signal(signal.SIGTERM, _terminate)
-    file_handler = logging.FileHandler(_log_path(workdir), encoding="utf-8")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    file_handler.setLevel(logging.INFO)
-    root = logging.getLogger()
-    root.addHandler(file_handler)
-    level = root.level
-    root.setLevel(logging.INFO)
-    for handler in root.handlers:
-        if handler is not file_handler and not args.verbose:
-            handler.setLevel(logging.WARNING)
+    handlers = _configure_logging(workdir, verbose=args.verbose)
     try:
-        with logging_redirect_tqdm():
-            outcome = Runner(experiment, options).run()
+        outcome = Runner(experiment, options).run()
     except RunnerError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -118,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     finally:
         signal.signal(signal.SIGTERM, previous)
-        root.removeHandler(file_handler)
-        root.setLevel(level)
-        file_handler.close()
+        root = logging.getLogger()
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
 
     sys.stderr.write(
         f"{experiment.name}: {outcome.state} ({outcome.reason})\nresults: {outcome.results_path}\n"
@@ -132,6 +119,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if outcome.state == "Succeeded" else 1
 
 
-def _log_path(workdir: Path) -> Path:
+class _ProgressSafeHandler(logging.Handler):
+    """Log records to stderr through tqdm, so they do not tear the progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging(workdir: Path, verbose: bool) -> list[logging.Handler]:
+    """INFO and above to ``workdir/runner.log``; warnings (everything with -v) to stderr."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return workdir / "runner.log"
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    to_file = logging.FileHandler(workdir / "runner.log", encoding="utf-8")
+    to_file.setLevel(logging.INFO)
+    to_console = _ProgressSafeHandler(logging.INFO if verbose else logging.WARNING)
+    handlers: list[logging.Handler] = [to_file, to_console]
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    return handlers

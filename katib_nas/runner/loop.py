@@ -81,7 +81,7 @@ class RunOptions:
     max_trials: int | None = None
     parallel: int | None = None
     suggestion_address: str | None = None
-    poll_interval: float = 0.5
+    poll_interval: float = 0.25
     stop_grace: float = 10.0
     progress: bool = True
 
@@ -286,17 +286,20 @@ class Runner:
             trial.status.observation.metrics.add(name=name, value=value)
         return trial
 
-    def _request(self, service: SuggestionService, add: int) -> None:
+    def build_request(self, add: int) -> api_pb2.GetSuggestionsRequest:
+        """The GetSuggestions request for ``add`` new trials, with the whole trial history."""
         history = [
             self._api_trial(t) for t in self.results.trials if t.condition != METRICS_UNAVAILABLE
         ]
-        request = api_pb2.GetSuggestionsRequest(
+        return api_pb2.GetSuggestionsRequest(
             experiment=self._api_experiment(),
             trials=history,
             current_request_number=add,
             total_request_number=len(self.results.trials) + add,
         )
-        reply = service.get_suggestions(request)
+
+    def _request(self, service: SuggestionService, add: int) -> None:
+        reply = service.get_suggestions(self.build_request(add))
         expected = set(ALGORITHM_ASSIGNMENTS[self.experiment.algorithm_name])
         for entry in reply.parameter_assignments:
             assignments = {a.name: a.value for a in entry.assignments}

@@ -28,6 +28,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
+from matplotlib.ticker import MaxNLocator
 
 from katib_nas.runner.metrics import parse_float
 
@@ -102,6 +103,7 @@ def _plot_objective(results: dict[str, Any], path: Path) -> None:
             va="center",
             transform=ax.transAxes,
         )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial (in order of creation)")
     ax.set_ylabel(metric)
     ax.set_title(f"{results['experiment']['name']}: {objective['type']} {metric}")

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 HEALTH_SERVICE = "manager.v1beta1.Suggestion"
 RPC_TIMEOUT = 60.0
-START_TIMEOUT = 120.0
+START_TIMEOUT = 120.0  # a service started here: Python, gRPC and (ENAS) TensorFlow imports
+CONNECT_TIMEOUT = 10.0  # a service given by address is expected to be up already
 VALIDATE_RETRIES = 10
 
 
@@ -74,8 +75,9 @@ class SuggestionService:
     ) -> None:
         self.close()
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
+    def start(self) -> None:
         """Start the service (unless an address was given) and wait until it is SERVING."""
+        timeout = START_TIMEOUT if self.address is None else CONNECT_TIMEOUT
         deadline = time.monotonic() + timeout
         if self.address is None:
             self.address = f"127.0.0.1:{self._spawn(deadline)}"
@@ -91,6 +93,8 @@ class SuggestionService:
             sys.executable,
             "-m",
             f"katib_nas.{self.algorithm}",
+            "--host",
+            "127.0.0.1",
             "--port",
             "0",
             "--port-file",
