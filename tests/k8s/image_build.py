@@ -13,7 +13,9 @@ go wrong for a Python image are redone here:
 3. after a real install, :func:`start_entrypoint` starts the image's ``ENTRYPOINT`` with the
    virtual environment's Python.
 
-Replayed faithfully except: ``--no-cache-dir`` is dropped (so pip's cache makes this fast) and
+Replayed faithfully except: ``--no-cache-dir`` is dropped (so pip's cache makes this fast),
+real installs skip compiling bytecode (``--no-compile``; the images set
+``PYTHONDONTWRITEBYTECODE`` anyway), and
 an ``--index-url``/``--extra-index-url`` of the PyTorch download site is dropped (not reachable
 here; this machine's pip configuration finds the same CPU wheels locally).
 """
@@ -166,8 +168,7 @@ def replay(dockerfile_path: Path, workspace: Path, dry_run: bool) -> ReplayResul
             "--report",
             str(report),
         ]
-        if dry_run:
-            command.append("--dry-run")
+        command.append("--dry-run" if dry_run else "--no-compile")
         command += [_into_root(word, root) for word in pip_arguments(arguments)]
         done = subprocess.run(
             command,
