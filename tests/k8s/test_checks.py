@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from katib_nas.manifests.check import check_manifest, load_documents
 from katib_nas.manifests.experiment_schema import check_shape, yaml_path
@@ -143,12 +147,7 @@ def test_image_names_and_paths_are_split_and_written_as_users_read_them() -> Non
     assert yaml_path(["spec", "operations", 3, "name"]) == "spec.operations[3].name"
 
 
-def test_the_command_line_prints_each_problem_and_fails(tmp_path) -> None:
-    import subprocess
-    import sys
-
-    import yaml
-
+def test_the_command_line_prints_each_problem_and_fails(tmp_path: Path) -> None:
     doc = copy.deepcopy(ENAS)
     doc["spec"]["maxTrialCounts"] = 3
     bad = tmp_path / "bad.yaml"
