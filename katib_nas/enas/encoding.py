@@ -69,6 +69,9 @@ def parse_architecture(text: str, space: SearchSpace) -> Architecture:
         rows = json.loads(text.replace("'", '"'))
     except json.JSONDecodeError as exc:
         raise ArchitectureError(f"architecture is not JSON ({exc.msg} at {exc.pos})") from exc
+    except RecursionError:
+        # json's decoder recurses once per nesting level; a client may send any depth.
+        raise ArchitectureError("architecture is nested too deeply to be a list of rows") from None
     if not isinstance(rows, list):
         raise ArchitectureError(f"architecture must be a list of rows, got {type(rows).__name__}")
     if len(rows) != space.num_layers:

@@ -62,6 +62,8 @@ def test_parse_round_trip():
         ("[[-1], [1, 1], [2, 1, 1]]", "operation id -1"),
         ("[[2], [1, 2], [2, 1, 1]]", "skip bits must be 0 or 1"),
         ("[[2], [1, 1], 7]", "row 2"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("[[1e400], [1, 1], [2, 1, 1]]", "non-integer"),
     ],
 )
 def test_malformed_architectures_are_rejected_with_the_reason(text, reason):
