@@ -2,7 +2,8 @@
 
 Every request carries the experiment's whole trial history in every state. A trial is learned
 from when it is SUCCEEDED, was not learned from before (by name), has a finite objective value
-for the metric its own spec names, and has an ``architecture`` that parses in the experiment's
+for the metric its own spec names, within the float32 range (larger values would overflow the
+moving variance of the rewards), and has an ``architecture`` that parses in the experiment's
 search space. Every other trial is skipped; a skipped trial that is SUCCEEDED and new gets one
 log line saying why (it is remembered so that the line is not repeated on every call). Trials
 still running are skipped silently: they will come back finished.
@@ -22,6 +23,7 @@ from katib_nas.enas.search_space import SearchSpace
 logger = logging.getLogger(__name__)
 
 SUCCEEDED = "succeeded"
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class TrialResult(Protocol):
@@ -69,6 +71,10 @@ def reward_of(trial: TrialResult, objective: Objective) -> float:
         raise ValueError(f"objective {metric}={raw!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"objective {metric}={raw!r} is not finite")
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(
+            f"objective {metric}={raw!r} is outside the float32 range the controller learns in"
+        )
     return -value if objective.minimize else value
 
 

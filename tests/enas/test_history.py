@@ -66,6 +66,8 @@ def test_other_states_are_skipped_silently(condition, caplog):
         (dict(value="nan"), "not finite"),
         (dict(value="inf"), "not finite"),
         (dict(value="-inf"), "not finite"),
+        (dict(value="1e39"), "outside"),
+        (dict(value="-1e308"), "outside"),
         (dict(arc=None), "no 'architecture'"),
         (dict(arc="[[2], [1, 1]]"), "2 rows"),
         (dict(arc="[[9], [1, 1], [2, 1, 1]]"), "operation id 9"),
