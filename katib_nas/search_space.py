@@ -5,6 +5,11 @@
 INT without a positive step, numbers that do not parse, and values with characters that cannot
 survive Katib's trial templating. An operation with no parameters is accepted. Every error names
 the operation, the parameter and what is wrong.
+
+An INT or DOUBLE range may give at most :data:`MAX_FEASIBLE_VALUES` values. The count is worked
+out from min, max and step before any value is made: ``floor((max - min) / step) + 1``. Without
+the bound a range such as ``1..1000000000`` step 1 makes the service build a list of a billion
+values on every call, which no memory limit survives (and no search over it could learn).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ PARAMETER_TYPES = (CATEGORICAL, INT, DOUBLE, DISCRETE)
 FORBIDDEN_CHARACTERS = "'\"\\$`"
 
 Value = str | int | float
+
+MAX_FEASIBLE_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,14 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     step = _parse_number(where, "feasibleSpace.step", parameter.step, number)
     if step <= 0:
         raise InvalidArgument(f"{where}: feasibleSpace.step must be > 0, got {parameter.step!r}")
+    count = math.floor((high - low) / step + 1e-9) + 1 if high - low < step * 1e15 else math.inf
+    if count > MAX_FEASIBLE_VALUES:
+        shown = f"{count:,}" if count != math.inf else "more than 10^15"
+        raise InvalidArgument(
+            f"{where}: feasibleSpace min {parameter.min}, max {parameter.max}, step "
+            f"{parameter.step} gives {shown} values; at most {MAX_FEASIBLE_VALUES} are "
+            "allowed (use a larger step or a narrower range)"
+        )
 
 
 def feasible_values(parameter: ParameterSpec) -> list[Value]:

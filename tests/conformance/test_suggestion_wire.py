@@ -202,6 +202,14 @@ BAD_OPERATIONS = {
         ex.operation("convolution", P("rate", "double", min="0", max="x", step="0.1")),
         ["rate", "max", "not a valid float"],
     ),
+    "int range with too many values": (
+        ex.operation("convolution", P("stride", "int", min="1", max="1000000000", step="1")),
+        ["stride", "1,000,000,000 values", "at most 10000"],
+    ),
+    "double step too small for its range": (
+        ex.operation("convolution", P("rate", "double", min="0", max="1e300", step="1e-300")),
+        ["rate", "values", "at most 10000"],
+    ),
     "discrete value not a number": (
         ex.operation("convolution", P("size", "discrete", ["3", "five"])),
         ["size", "'five'"],
