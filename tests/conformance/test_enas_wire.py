@@ -235,8 +235,16 @@ def test_none_is_accepted_where_katib_accepts_it(enas, name):
         (lambda g: setattr(g, "num_layers", 0), ["numLayers"]),
         (lambda g: setattr(g, "num_layers", -2), ["numLayers", "-2"]),
         (lambda g: g.input_sizes.__setitem__(0, -32), ["inputSizes", "-32"]),
+        (lambda g: setattr(g, "num_layers", 20_000), ["numLayers 20000", "256"]),
     ],
-    ids=["no-input-sizes", "no-output-sizes", "zero-layers", "negative-layers", "negative-size"],
+    ids=[
+        "no-input-sizes",
+        "no-output-sizes",
+        "zero-layers",
+        "negative-layers",
+        "negative-size",
+        "too-many-layers",
+    ],
 )
 def test_invalid_graphs_are_invalid_argument(enas, change, words):
     experiment = ex.katib_enas_experiment()
