@@ -1,10 +1,12 @@
 """A Katib Experiment read from YAML into typed objects, and its wire form for the services.
 
 :func:`load_experiment` reads the file with PyYAML, stops with every problem
-:func:`~katib_nas.runner.admission.check_experiment` finds, then applies the defaults Katib's
-mutating webhook applies (``parallelTrialCount`` 3; a metric strategy ``max`` for a maximised
-objective and ``min`` for a minimised one, for the objective and every additional metric that has
-none; the StdOut collector) and returns an :class:`Experiment`.
+:func:`~katib_nas.runner.admission.check_experiment` finds and every field that is not one of
+Katib's (:func:`~katib_nas.manifests.experiment_schema.check_shape`, naming the closest valid
+one), then applies the defaults Katib's mutating webhook applies (``parallelTrialCount`` 3; a
+metric strategy ``max`` for a maximised objective and ``min`` for a minimised one, for the
+objective and every additional metric that has none; the StdOut collector) and returns an
+:class:`Experiment`.
 
 :func:`to_api` converts it to ``api_pb2.Experiment`` as Katib's ``ConvertExperiment`` does: name,
 algorithm (settings in order, values verbatim), objective (``goal`` only when set), an always
@@ -26,6 +28,7 @@ from typing import Any
 import yaml
 
 from katib_nas.api import api_pb2
+from katib_nas.manifests.experiment_schema import check_shape
 from katib_nas.runner.admission import Problem, check_experiment, check_runnable_locally
 
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
@@ -180,6 +183,10 @@ def experiment_from_dict(
 ) -> Experiment:
     """Check a loaded Experiment document and build the typed, defaulted Experiment."""
     problems = check_experiment(doc)
+    # Katib's CRD keeps fields it does not know and ignores them: a misspelt field (say
+    # maxTrialCounts) would silently change the run, so it is an error here.
+    reported = {problem.path for problem in problems}
+    problems += [problem for problem in check_shape(doc) if problem.path not in reported]
     if not problems:
         problems = check_runnable_locally(doc)
     if problems:

@@ -141,3 +141,20 @@ def test_fingerprint_ignores_counts_only() -> None:
     assert experiment_from_dict(doc).fingerprint() == first.fingerprint()
     doc["spec"]["nasConfig"]["graphConfig"]["numLayers"] = 2
     assert experiment_from_dict(doc).fingerprint() != first.fingerprint()
+
+
+def test_a_misspelt_field_is_named_with_the_closest_valid_one(tmp_path: Path) -> None:
+    """Katib's CRD keeps unknown fields and ignores them: a misspelt maxTrialCount would mean a
+    run without end, so the runner stops before running anything."""
+    doc = enas_doc()
+    doc["spec"]["maxTrialCounts"] = doc["spec"].pop("maxTrialCount")
+    doc["spec"]["trialTemplate"]["trialParameters"][0]["referance"] = "architecture"
+    with pytest.raises(ExperimentError) as error:
+        load_experiment(write(tmp_path, yaml.safe_dump(doc)))
+    text = str(error.value)
+    assert (
+        "spec.maxTrialCounts: is not a field of Katib's v1beta1 Experiment "
+        "(did you mean 'maxTrialCount'?)" in text
+    )
+    assert "spec.trialTemplate.trialParameters[0].referance: is not a field" in text
+    assert "(did you mean 'reference'?)" in text
