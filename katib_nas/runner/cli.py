@@ -1,9 +1,10 @@
 """``katib-nas run EXPERIMENT.yaml``: the command line of the local runner.
 
 Exit status: 0 when the experiment succeeded (goal or maxTrialCount reached), 1 when it failed
-(more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid or
-the suggestion service rejected the algorithm settings, 3 when the suggestion service could not be
-used, 130 when interrupted (run the same command again to continue).
+(more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid,
+the work directory cannot be written or the suggestion service rejected the algorithm settings,
+3 when the suggestion service could not be used, 130 when interrupted (run the same command again
+to continue).
 """
 
 from __future__ import annotations
@@ -87,10 +88,21 @@ def main(argv: list[str] | None = None) -> int:
         progress=not args.no_progress,
     )
 
+    try:
+        handlers = _configure_logging(workdir, verbose=args.verbose)
+    except OSError as exc:
+        sys.stderr.write(f"error: {_unusable_workdir(workdir, exc)}\n")
+        return 2
     previous = signal.signal(signal.SIGTERM, _terminate)
-    handlers = _configure_logging(workdir, verbose=args.verbose)
     try:
         outcome = Runner(experiment, options).run()
+    except OSError as exc:
+        # Results are written atomically: what finished before this is in results.json.
+        sys.stderr.write(
+            f"error: {_unusable_workdir(workdir, exc)}; the trials that finished before are "
+            "kept in results.json, run the same command again once it can be written\n"
+        )
+        return 2
     except RunnerError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -117,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.state == "Interrupted":
         return 130
     return 0 if outcome.state == "Succeeded" else 1
+
+
+def _unusable_workdir(workdir: Path, exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(workdir) else ""
+    return f"cannot use the work directory {workdir}{where}: {exc.strerror or exc}"
 
 
 class _ProgressSafeHandler(logging.Handler):

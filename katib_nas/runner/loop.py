@@ -129,7 +129,13 @@ class Runner:
             results.save(self.results_path)
             return results
 
-        results = Results.load(self.results_path)
+        try:
+            results = Results.load(self.results_path)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RunnerError(
+                f"{self.results_path} cannot be read ({type(exc).__name__}: {exc}); it is left "
+                "as it is: move it away to start afresh, or choose another --workdir"
+            ) from exc
         if results.experiment.get("fingerprint") != header["fingerprint"]:
             raise RunnerError(
                 f"{self.workdir} holds a run of a different experiment "

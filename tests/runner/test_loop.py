@@ -323,6 +323,33 @@ def test_workdir_of_another_experiment_is_refused(tmp_path: Path) -> None:
     assert "holds a run of a different experiment" in done.stderr
 
 
+def test_work_directory_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    path = plan_experiment(tmp_path, [accuracy(0.5)], maxTrialCount=1, maxFailedTrialCount=1)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")  # as a read-only disk does, but for root too
+
+    done = run_cli(str(path), "--workdir", str(blocker / "work"))
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"error: cannot use the work directory {blocker / 'work'}" in done.stderr
+    assert "Not a directory" in done.stderr
+
+
+def test_unreadable_results_file_is_a_clear_error_and_is_kept(tmp_path: Path) -> None:
+    path = plan_experiment(tmp_path, [accuracy(0.5)], maxTrialCount=1, maxFailedTrialCount=1)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "results.json").write_text('{"format": 1, "trials": [')  # cut short
+
+    done = run_cli(str(path), "--workdir", str(workdir))
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{workdir / 'results.json'} cannot be read" in done.stderr
+    assert (workdir / "results.json").read_text() == '{"format": 1, "trials": ['
+
+
 def test_invalid_experiment_stops_before_running_anything(tmp_path: Path) -> None:
     path = plan_experiment(tmp_path, [accuracy(0.5)])
     path.write_text(path.read_text().replace("reference: num-layers", "reference: num_layers"))
