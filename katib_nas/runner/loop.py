@@ -350,6 +350,15 @@ class Runner:
             record.condition, record.reason = METRICS_UNAVAILABLE, "MetricsUnavailable"
         else:
             record.condition, record.reason = SUCCEEDED, "TrialSucceeded"
+        if record.condition == FAILED:
+            # Shown on the console as it happens: why a trial failed is the first thing to fix.
+            log.warning(
+                "trial=%s condition=FAILED exit_code=%d log=%s last_line=%r",
+                record.name,
+                code,
+                self.workdir / record.log,
+                last_line(self.workdir / record.log),
+            )
         log.info(
             "trial=%s condition=%s exit_code=%d %s=%s",
             record.name,
@@ -391,6 +400,21 @@ class Runner:
         except Exception:  # a report failure must not lose the run's result
             log.exception("report failed; results are in %s", self.results_path)
             return None
+
+
+def last_line(path: Path, limit: int = 300) -> str:
+    """The last non-empty line of a trial's log (at most ``limit`` characters), or ""."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            handle.seek(max(0, handle.tell() - 8192))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return lines[-1] if len(lines[-1]) <= limit else lines[-1][: limit - 3] + "..."
 
 
 def _short(value: str) -> str:

@@ -79,7 +79,11 @@ def test_trials_run_and_results_are_recorded(tmp_path: Path) -> None:
 
 
 def test_failed_trials_end_the_experiment_after_max_failed(tmp_path: Path) -> None:
-    plan = [{"print": ["Validation-Accuracy=0.9"], "exit": 1}, {"exit": 2}, accuracy(0.5)]
+    plan = [
+        {"print": ["Validation-Accuracy=0.9", "trial: error: no dataset here"], "exit": 1},
+        {"exit": 2},
+        accuracy(0.5),
+    ]
     path = plan_experiment(tmp_path, plan, maxTrialCount=5, maxFailedTrialCount=1)
     workdir = tmp_path / "work"
 
@@ -97,6 +101,12 @@ def test_failed_trials_end_the_experiment_after_max_failed(tmp_path: Path) -> No
     # a failed trial's metrics are still collected, but it is never the best
     assert results["trials"][0]["metrics"]["Validation-Accuracy"]["latest"] == "0.9"
     assert results["best_trial"] is None
+    # each failure is shown as it happens, with the log's last line and where the log is
+    first = results["trials"][0]
+    assert (
+        f"trial={first['name']} condition=FAILED exit_code=1 log={workdir / first['log']} "
+        "last_line='trial: error: no dataset here'" in done.stderr
+    )
 
 
 def test_trial_without_the_objective_is_metrics_unavailable(tmp_path: Path) -> None:
