@@ -20,10 +20,15 @@ PORT_ENV = "KATIB_NAS_PORT"
 
 def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
+    from_env = os.environ.get(PORT_ENV, str(DEFAULT_PORT))
+    try:
+        default_port = int(from_env)
+    except ValueError:
+        parser.error(f"${PORT_ENV}={from_env!r} is not a port number")
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get(PORT_ENV, DEFAULT_PORT)),
+        default=default_port,
         help=f"TCP port to listen on, on all interfaces; 0 picks a free one (default: "
         f"${PORT_ENV} or {DEFAULT_PORT}, the port Katib's controller dials)",
     )

@@ -141,3 +141,16 @@ class socket_port:
 
     def __exit__(self, *_: object) -> None:
         self.sock.close()
+
+
+def test_port_variable_that_is_not_a_number_is_a_clear_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "katib_nas.darts"],
+        env=subprocess_env(KATIB_NAS_PORT="abc"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "$KATIB_NAS_PORT='abc' is not a port number" in result.stderr
