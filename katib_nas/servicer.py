@@ -2,8 +2,9 @@
 
 A subclass implements :meth:`SuggestionServicer.validate` and :meth:`SuggestionServicer.suggest`
 on plain data (``katib_nas.wire``). This base converts the messages, serialises calls for the
-same experiment, answers ``INVALID_ARGUMENT`` for :class:`~katib_nas.errors.InvalidArgument`,
-and logs one line per call: experiment, method, request size, result and milliseconds.
+same experiment, answers ``INVALID_ARGUMENT`` for :class:`~katib_nas.errors.InvalidArgument`
+(and for a ``current_request_number`` or a reply too large for a gRPC client), and logs one line
+per call: experiment, method, request size, result and milliseconds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from katib_nas.api import api_pb2, api_pb2_grpc
 from katib_nas.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
+
+# A reply must fit in what a gRPC client accepts by default (4 MiB; Katib's controller, in Go,
+# keeps that default): a larger one is refused by the client, and one built for an absurd count
+# (current_request_number is an int32) would exhaust the service's memory first. No Katib
+# experiment runs more than this many trials at once.
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+MAX_REQUEST_NUMBER = 10_000
 
 
 class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
@@ -68,6 +76,11 @@ class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
                 raise InvalidArgument(
                     f"current_request_number must be >= 0, got {request.current_request_number}"
                 )
+            if request.current_request_number > MAX_REQUEST_NUMBER:
+                raise InvalidArgument(
+                    f"current_request_number {request.current_request_number} asks for more "
+                    f"than {MAX_REQUEST_NUMBER} suggestions at once; lower parallelTrialCount"
+                )
             experiment = wire.experiment_from_proto(request.experiment)
             trials = wire.trials_from_proto(request.trials)
             with self.experiment_lock(experiment.name):
@@ -78,7 +91,14 @@ class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
                     f"{len(suggestions)} suggestions made for "
                     f"{request.current_request_number} requested"
                 )
-            return wire.reply_from_assignments(suggestions)
+            reply = wire.reply_from_assignments(suggestions)
+            if reply.ByteSize() > MAX_REPLY_BYTES:
+                raise InvalidArgument(
+                    f"{len(suggestions)} suggestions make a reply of {reply.ByteSize():,} bytes, "
+                    f"more than the {MAX_REPLY_BYTES:,} a gRPC client (Katib's controller) "
+                    "accepts; lower parallelTrialCount"
+                )
+            return reply
 
         return self._handle("GetSuggestions", request, context, call)
 

@@ -311,3 +311,14 @@ def test_restart_after_sigkill_continues_with_the_same_controller(enas, tmp_path
             assert restarted.stop() == 0, restarted.log()
     finally:
         victim.stop()
+
+
+def test_a_reply_too_large_for_a_grpc_client_is_invalid_argument(enas):
+    experiment = named(ex.katib_enas_experiment(), "too-large-reply")
+    experiment.spec.nas_config.graph_config.num_layers = 256  # ~100 KB per architecture
+    with pytest.raises(grpc.RpcError) as raised:
+        enas.stub.GetSuggestions(ex.request(experiment, 60), timeout=60)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "60 suggestions make a reply of" in raised.value.details()
+    assert "lower parallelTrialCount" in raised.value.details()
+    assert len(suggest(enas, experiment, 2)) == 2

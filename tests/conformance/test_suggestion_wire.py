@@ -136,6 +136,23 @@ def test_empty_request_is_invalid(service):
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_absurd_request_number_is_invalid_and_the_service_keeps_serving(service):
+    under_test, process = service
+    experiment = under_test.valid_experiment()
+    with pytest.raises(grpc.RpcError) as raised:
+        process.stub.GetSuggestions(ex.request(experiment, 2**31 - 1), timeout=60)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "more than 10000 suggestions" in raised.value.details()
+    assert (
+        len(
+            process.stub.GetSuggestions(
+                ex.request(experiment, 2), timeout=60
+            ).parameter_assignments
+        )
+        == 2
+    )
+
+
 def test_negative_request_number_is_invalid(service):
     under_test, process = service
     with pytest.raises(grpc.RpcError) as raised:
