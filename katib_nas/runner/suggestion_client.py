@@ -9,7 +9,8 @@ restart) or connects to ``--suggestion-address``. It waits until the gRPC health
   ``INVALID_ARGUMENT`` and ``UNKNOWN`` reject the Experiment, ``UNAVAILABLE`` is retried, and
   any other answer counts as valid.
 * :meth:`get_suggestions` calls ``GetSuggestions`` with Katib's 60 s deadline and checks that
-  the reply holds exactly the number of assignments asked for.
+  the reply holds exactly the number of assignments asked for. A service started here that has
+  exited is started again first (ENAS continues from its state directory).
 """
 
 from __future__ import annotations
@@ -202,7 +203,10 @@ class SuggestionService:
                 reply = self.stub.GetSuggestions(request, timeout=RPC_TIMEOUT)
                 break
             except grpc.RpcError as exc:
-                if exc.code() is grpc.StatusCode.UNAVAILABLE and attempt < retries:
+                unavailable = exc.code() is grpc.StatusCode.UNAVAILABLE and attempt < retries
+                if unavailable and self._restart_if_dead():
+                    continue
+                if unavailable:
                     log.warning("get_suggestions attempt=%d code=UNAVAILABLE retrying", attempt)
                     time.sleep(1.0 * attempt)
                     continue
@@ -217,6 +221,26 @@ class SuggestionService:
                 f"got {len(reply.parameter_assignments)}"
             )
         return reply
+
+    def _restart_if_dead(self) -> bool:
+        """Start the service again when the one started here has exited; True if restarted.
+
+        As Kubernetes restarts a suggestion pod: the ENAS service continues from its state
+        directory, the DARTS service has no state to lose.
+        """
+        if self.process is None or self.process.poll() is None:
+            return False
+        log.warning(
+            "suggestion service pid=%d exited code=%s; restarting it (log: %s)",
+            self.process.pid,
+            self.process.returncode,
+            self.log_path,
+        )
+        if self.channel is not None:
+            self.channel.close()
+        self.address = None
+        self.start()
+        return True
 
     def log_tail(self, lines: int = 20) -> str:
         try:

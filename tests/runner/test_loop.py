@@ -7,6 +7,7 @@ each takes the next entry of a plan that says what to print, how long to sleep a
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -277,6 +278,30 @@ def test_resume_after_the_runner_is_killed(tmp_path: Path) -> None:
     assert trials[1]["assignments"] == first[1]["assignments"]
     assert trials[1]["metrics"]["Validation-Accuracy"]["max"] == "0.8"
     assert len(list((tmp_path).glob("plan.json.slot*"))) == 4  # 2 + 2 trial starts in all
+
+
+def test_a_suggestion_service_that_dies_is_restarted_and_the_run_goes_on(tmp_path: Path) -> None:
+    plan = [accuracy(0.6, sleep=3), accuracy(0.7), accuracy(0.8)]
+    path = plan_experiment(tmp_path, plan, maxTrialCount=3)
+    workdir = tmp_path / "work"
+
+    runner = start_cli(str(path), "--workdir", str(workdir))
+    try:
+        wait_for(
+            lambda: [t["condition"] for t in read_results(workdir)["trials"]] == [RUNNING],
+            what="the first trial running",
+        )
+        log = (workdir / "runner.log").read_text()
+        service_pid = int(log.split("algorithm=darts pid=")[1].split()[0])
+        os.kill(service_pid, signal.SIGKILL)
+        _, stderr = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+
+    assert runner.returncode == 0, stderr
+    assert [t["condition"] for t in read_results(workdir)["trials"]] == [SUCCEEDED] * 3
+    assert f"suggestion service pid={service_pid} exited" in stderr
+    assert "restarting it" in stderr
 
 
 def test_ctrl_c_stops_running_trials_and_keeps_finished_ones(tmp_path: Path) -> None:
