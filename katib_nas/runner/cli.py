@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except SuggestionError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(
+            f"error: {exc}\nThe trials that finished are kept in {workdir / 'results.json'}; "
+            "run the same command again to continue.\n"
+        )
         return 3
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -441,6 +441,7 @@ def test_unreachable_suggestion_address(tmp_path: Path) -> None:
     )
     assert done.returncode == 3
     assert "is not SERVING" in done.stderr
+    assert "run the same command again to continue" in done.stderr
 
 
 def _zombie(pid: int) -> bool:
