@@ -450,3 +450,14 @@ def _zombie(pid: int) -> bool:
             return stat.read().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_bad_counts_on_the_command_line_are_named(tmp_path: Path) -> None:
+    path = plan_experiment(tmp_path, [accuracy(0.5)])
+    for flag, value, words in (
+        ("--max-trials", "x", "argument --max-trials: must be a whole number, got 'x'"),
+        ("--parallel", "0", "argument --parallel: must be at least 1, got 0"),
+    ):
+        done = run_cli(str(path), "--workdir", str(tmp_path / "work"), flag, value)
+        assert done.returncode == 2
+        assert words in done.stderr
