@@ -19,6 +19,7 @@ and the metrics collector are not sent.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,7 +156,9 @@ def load_experiment(path: str | Path) -> Experiment:
             source, [Problem("(file)", f"cannot be read: {exc.strerror}")]
         ) from exc
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        stream = io.StringIO(text)
+        stream.name = source  # PyYAML names the file in its errors
+        docs = [doc for doc in yaml.safe_load_all(stream) if doc is not None]
     except yaml.YAMLError as exc:
         raise ExperimentError(source, [Problem("(file)", f"is not valid YAML: {exc}")]) from exc
     experiments = [d for d in docs if isinstance(d, Mapping) and d.get("kind") == "Experiment"]

@@ -105,6 +105,7 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
         load_experiment(path)
     assert "is not valid YAML" in str(error.value)
     assert "line 3" in str(error.value)
+    assert f'in "{path}", line' in str(error.value)  # the file, not "<unicode string>"
 
 
 def test_missing_file(tmp_path: Path) -> None:
