@@ -22,15 +22,17 @@ from its saved state.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import math
+import os
 import secrets
 import string
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -102,12 +104,37 @@ class Runner:
         self.parallel = options.parallel or experiment.parallel_trial_count
         self.max_failed = experiment.max_failed_trial_count
         self.running: dict[str, TrialProcess] = {}
+        self._lock = self._lock_workdir()
         self.results = self._load_or_create()
         self.env = trial_environment(experiment)
         self.bar: tqdm[Any] | None = None
         self._shown: tuple[int, str] | None = None
 
     # -- state -------------------------------------------------------------------------------
+
+    def _lock_workdir(self) -> IO[str]:
+        """Hold ``runner.lock`` so that a second runner on the same work directory stops.
+
+        Two runners would start the same trials twice and overwrite each other's results. The
+        lock is the kernel's (``flock``): it goes with the process, even one killed by SIGKILL.
+        """
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.workdir / "runner.lock", "a+", encoding="utf-8")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "?"
+            handle.close()
+            raise RunnerError(
+                f"{self.workdir} is in use by another katib-nas run (pid {owner}); wait for it "
+                "to end or stop it, or choose another --workdir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return handle
 
     def _load_or_create(self) -> Results:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -167,6 +194,12 @@ class Runner:
 
     def run(self) -> Outcome:
         """Run until the experiment ends or the user interrupts it (KeyboardInterrupt)."""
+        try:
+            return self._run()
+        finally:
+            self._lock.close()  # releases the work directory for the next run
+
+    def _run(self) -> Outcome:
         state_dir = (
             self.workdir / "enas-state" if self.experiment.algorithm_name == "enas" else None
         )

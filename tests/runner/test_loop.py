@@ -304,6 +304,30 @@ def test_a_suggestion_service_that_dies_is_restarted_and_the_run_goes_on(tmp_pat
     assert "restarting it" in stderr
 
 
+def test_a_second_runner_on_the_same_work_directory_stops(tmp_path: Path) -> None:
+    plan = [accuracy(0.6, sleep=60), accuracy(0.7)]
+    path = plan_experiment(tmp_path, plan, maxTrialCount=1)
+    workdir = tmp_path / "work"
+
+    first = start_cli(str(path), "--workdir", str(workdir))
+    try:
+        wait_for(
+            lambda: [t["condition"] for t in read_results(workdir)["trials"]] == [RUNNING],
+            what="the first runner's trial running",
+        )
+        second = run_cli(str(path), "--workdir", str(workdir))
+        assert second.returncode == 2, second.stderr
+        assert f"{workdir} is in use by another katib-nas run (pid {first.pid})" in second.stderr
+        # the first run's trial was neither started again nor marked otherwise
+        assert [t["condition"] for t in read_results(workdir)["trials"]] == [RUNNING]
+        assert not (tmp_path / "plan.json.slot1").exists()
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+    finally:
+        first.kill()
+    assert first.returncode == 130
+
+
 def test_ctrl_c_stops_running_trials_and_keeps_finished_ones(tmp_path: Path) -> None:
     plan = [accuracy(0.6), accuracy(0.7, sleep=60), accuracy(0.8), accuracy(0.9)]
     path = plan_experiment(tmp_path, plan, maxTrialCount=3)
