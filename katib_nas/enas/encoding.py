@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from katib_nas import swapped_json
 from katib_nas.enas.search_space import SearchSpace
 
 
@@ -55,7 +56,7 @@ def format_nn_config(space: SearchSpace, arc: Architecture) -> str:
         "output_sizes": list(space.output_sizes),
         "embedding": embedding,
     }
-    return json.dumps(config).replace('"', "'")
+    return swapped_json.dumps(config)
 
 
 def parse_architecture(text: str, space: SearchSpace) -> Architecture:
@@ -66,7 +67,7 @@ def parse_architecture(text: str, space: SearchSpace) -> Architecture:
     range, or a skip bit other than 0 or 1.
     """
     try:
-        rows = json.loads(text.replace("'", '"'))
+        rows = swapped_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArchitectureError(f"architecture is not JSON ({exc.msg} at {exc.pos})") from exc
     if not isinstance(rows, list):

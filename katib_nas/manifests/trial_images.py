@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import katib_nas
+from katib_nas import swapped_json
 from katib_nas.runner.admission import Problem
 
 REGISTRY = "ghcr.io/katib-nas"
@@ -196,10 +197,6 @@ def sample_values(doc: Mapping[str, Any], algorithm: str) -> dict[str, str]:
     return values
 
 
-def _quote_swapped(value: Any) -> str:
-    return json.dumps(value).replace('"', "'")
-
-
 def _enas_values(
     layers: int, graph: Mapping[str, Any], operations: Sequence[Mapping[str, Any]]
 ) -> dict[str, str]:
@@ -219,7 +216,7 @@ def _enas_values(
             "0": {"opt_id": 0, "opt_type": str(first.get("operationType")), "opt_params": params}
         },
     }
-    return {"architecture": json.dumps(architecture), "nn_config": _quote_swapped(nn_config)}
+    return {"architecture": json.dumps(architecture), "nn_config": swapped_json.dumps(nn_config)}
 
 
 def _darts_values(
@@ -236,8 +233,8 @@ def _darts_values(
     settings.setdefault("w_lr", 0.025)
     primitives = [f"{op.get('operationType')}_3x3" for op in operations] or ["skip_connection"]
     return {
-        "algorithm-settings": _quote_swapped(settings),
-        "search-space": _quote_swapped(primitives),
+        "algorithm-settings": swapped_json.dumps(settings),
+        "search-space": swapped_json.dumps(primitives),
         "num-layers": str(layers),
     }
 
