@@ -6,8 +6,7 @@ Experiment ("Suggestion has failed"). :func:`check_algorithm` converts the Exper
 validation code the services run on it, without starting a service (and without TensorFlow):
 
 * DARTS: :func:`katib_nas.darts.suggestion.validate`;
-* ENAS: the graph and operation checks, the expansion into operation ids and the settings table,
-  in the order ``katib_nas.enas.service`` applies them.
+* ENAS: :func:`katib_nas.enas.validation.validate_search`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from katib_nas import wire
 from katib_nas.errors import InvalidArgument
 from katib_nas.runner.experiment import nas_config_from_yaml, nas_config_to_api
 from katib_nas.runner.field_checks import Problem
-from katib_nas.search_space import NasConfig, validate_graph, validate_operations
+from katib_nas.search_space import NasConfig
 
 Settings = tuple[tuple[str, str], ...]
 
@@ -31,13 +30,9 @@ def _validate_darts(nas: NasConfig, settings: Settings) -> None:
 
 
 def _validate_enas(nas: NasConfig, settings: Settings) -> None:
-    from katib_nas.enas.search_space import SearchSpace
-    from katib_nas.enas.settings import parse_enas_settings
+    from katib_nas.enas.validation import validate_search
 
-    validate_graph(nas.graph)
-    validate_operations(nas.operations)
-    SearchSpace.from_nas_config(nas)
-    parse_enas_settings(settings)
+    validate_search(nas, settings)
 
 
 VALIDATORS: dict[str, Callable[[NasConfig, Settings], None]] = {
