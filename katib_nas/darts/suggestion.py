@@ -28,6 +28,7 @@ from katib_nas.search_space import (
 from katib_nas.settings import parse_settings
 from katib_nas.wire import Assignments
 
+# The assignments of every DARTS suggestion, in the order the service returns them.
 ASSIGNMENT_NAMES = ("algorithm-settings", "search-space", "num-layers")
 
 
@@ -86,9 +87,10 @@ def suggestions(
     nas: NasConfig, settings: tuple[tuple[str, str], ...], count: int
 ) -> list[Assignments]:
     """``count`` identical suggestions for a validated experiment."""
-    entry = [
-        ("algorithm-settings", swapped_json.dumps(settings_json_object(settings))),
-        ("search-space", swapped_json.dumps(search_space(nas))),
-        ("num-layers", str(nas.graph.num_layers)),
-    ]
+    values = (
+        swapped_json.dumps(settings_json_object(settings)),
+        swapped_json.dumps(search_space(nas)),
+        str(nas.graph.num_layers),
+    )
+    entry = list(zip(ASSIGNMENT_NAMES, values, strict=True))
     return [list(entry) for _ in range(count)]

@@ -21,6 +21,9 @@ from typing import Any
 from katib_nas import swapped_json
 from katib_nas.enas.search_space import SearchSpace
 
+# The assignments of one ENAS suggestion, in the order the service returns them.
+ASSIGNMENT_NAMES = ("architecture", "nn_config")
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -57,6 +60,12 @@ def format_nn_config(space: SearchSpace, arc: Architecture) -> str:
         "embedding": embedding,
     }
     return swapped_json.dumps(config)
+
+
+def assignments(space: SearchSpace, arc: Architecture) -> list[tuple[str, str]]:
+    """The (name, value) pairs of one suggestion, named as :data:`ASSIGNMENT_NAMES`."""
+    values = (format_architecture(arc), format_nn_config(space, arc))
+    return list(zip(ASSIGNMENT_NAMES, values, strict=True))
 
 
 def parse_architecture(text: str, space: SearchSpace) -> Architecture:

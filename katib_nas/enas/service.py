@@ -14,15 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from katib_nas import wire
-from katib_nas.enas.encoding import format_architecture, format_nn_config
+from katib_nas.enas.encoding import assignments
 from katib_nas.enas.history import Objective
 from katib_nas.enas.registry import DEFAULT_IDLE_SECONDS, ExperimentRegistry
 from katib_nas.enas.search_space import SearchSpace
 from katib_nas.enas.state import StateStore
 from katib_nas.enas.validation import validate_search
 from katib_nas.servicer import SuggestionServicer
-
-ASSIGNMENT_NAMES = ("architecture", "nn_config")
 
 
 @dataclass(frozen=True)
@@ -62,10 +60,4 @@ class EnasServicer(SuggestionServicer):
             experiment.name, request.space, request.settings, request.objective
         ) as live:
             result = live.suggest(trials, count)
-        return [
-            [
-                ("architecture", format_architecture(arc)),
-                ("nn_config", format_nn_config(request.space, arc)),
-            ]
-            for arc in result.architectures
-        ]
+        return [assignments(request.space, arc) for arc in result.architectures]

@@ -35,6 +35,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from katib_nas.darts import suggestion as darts_suggestion
+from katib_nas.enas import encoding as enas_encoding
 from katib_nas.runner.field_checks import FieldChecker, Problem, closest, describe
 from katib_nas.runner.template_checks import check_metrics_collector, check_trial_template
 
@@ -42,8 +44,8 @@ __all__ = ["ALGORITHM_ASSIGNMENTS", "Problem", "check_experiment", "check_runnab
 
 # Assignment names each algorithm returns, in the order its service returns them.
 ALGORITHM_ASSIGNMENTS: dict[str, tuple[str, ...]] = {
-    "enas": ("architecture", "nn_config"),
-    "darts": ("algorithm-settings", "search-space", "num-layers"),
+    "enas": enas_encoding.ASSIGNMENT_NAMES,
+    "darts": darts_suggestion.ASSIGNMENT_NAMES,
 }
 
 API_VERSION = "kubeflow.org/v1beta1"
