@@ -18,6 +18,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -87,53 +88,19 @@ class SuggestionService:
         log.info("algorithm=%s address=%s serving", self.algorithm, self.address)
 
     def _spawn(self, deadline: float) -> int:
-        port_file = self.workdir / "suggestion.port"
-        port_file.unlink(missing_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            f"katib_nas.{self.algorithm}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-        ]
+        extra: list[str] = []
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            argv += ["--state-dir", str(self.state_dir)]
-        with open(self.log_path, "ab") as log_file:
-            self.process = subprocess.Popen(
-                guarded(argv),
-                cwd=self.workdir,
-                env=trial_environment_base(),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        log.info(
-            "algorithm=%s pid=%d starting argv=%s",
+            extra = ["--state-dir", str(self.state_dir)]
+        self.process, port = start_service_process(
             self.algorithm,
-            self.process.pid,
-            " ".join(argv),
+            self.workdir,
+            extra,
+            log_path=self.log_path,
+            env=trial_environment_base(),
+            deadline=deadline,
         )
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SuggestionError(
-                    f"the {self.algorithm} suggestion service exited with code "
-                    f"{self.process.returncode} before listening; its log "
-                    f"({self.log_path}) ends with:\n{self.log_tail()}"
-                )
-            port = _read_port(port_file)
-            if port is not None:
-                return port
-            time.sleep(0.1)
-        raise SuggestionError(
-            f"the {self.algorithm} suggestion service did not write its port "
-            f"to {port_file} in time; log:\n{self.log_tail()}"
-        )
+        return port
 
     def _wait_serving(self, deadline: float) -> None:
         assert self.channel is not None
@@ -219,11 +186,7 @@ class SuggestionService:
         return reply
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def close(self) -> None:
         if self.channel is not None:
@@ -237,6 +200,77 @@ class SuggestionService:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def start_service_process(
+    algorithm: str,
+    workdir: Path,
+    extra_args: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str],
+    deadline: float,
+    guard: bool = True,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``python -m katib_nas.<algorithm>`` on a free loopback port; its process and port.
+
+    The service runs in ``workdir``, in a session of its own, with stdout and stderr appended to
+    ``log_path``; with ``guard`` it dies with this process (:func:`guarded`). The port is the one
+    the service writes to ``workdir/suggestion.port`` once it listens. Raises SuggestionError,
+    with the end of the log, when the service exits first or has not written it by ``deadline``
+    (the service is then killed).
+    """
+    port_file = workdir / "suggestion.port"
+    port_file.unlink(missing_ok=True)
+    argv = [
+        sys.executable,
+        "-m",
+        f"katib_nas.{algorithm}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        *extra_args,
+    ]
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            guarded(argv) if guard else argv,
+            cwd=workdir,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    log.info("algorithm=%s pid=%d starting argv=%s", algorithm, process.pid, " ".join(argv))
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SuggestionError(
+                f"the {algorithm} suggestion service exited with code "
+                f"{process.returncode} before listening; its log "
+                f"({log_path}) ends with:\n{log_tail(log_path)}"
+            )
+        port = _read_port(port_file)
+        if port is not None:
+            return process, port
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise SuggestionError(
+        f"the {algorithm} suggestion service did not write its port "
+        f"to {port_file} in time; log:\n{log_tail(log_path)}"
+    )
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log file, or ``(no log)`` when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _read_port(path: Path) -> int | None:
