@@ -26,12 +26,12 @@ from typing import Any
 
 import katib_nas
 from katib_nas import swapped_json
-from katib_nas.runner.admission import Problem
+from katib_nas.runner.field_checks import Problem
+from katib_nas.runner.template_checks import PLACEHOLDER
 
 REGISTRY = "ghcr.io/katib-nas"
 IMAGE_TAG = f"v{katib_nas.__version__}"
 
-PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]+)\}")
 PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
 # Interpreter flags that take no value and may stand before the script or -m.
 PYTHON_FLAGS = {"-u", "-B", "-O", "-OO", "-E", "-I", "-s", "-S", "-q"}

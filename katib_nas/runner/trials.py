@@ -34,10 +34,10 @@ from typing import IO, Any
 
 import katib_nas
 from katib_nas.runner.experiment import Experiment
+from katib_nas.runner.template_checks import PLACEHOLDER
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]+)\}")
 META_REFERENCE = re.compile(r"^\$\{trialSpec\.([A-Za-z]+)(?:\[([^\]]+)\])?\}$")
 PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 
