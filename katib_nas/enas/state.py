@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from katib_nas.atomic_files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -120,16 +121,7 @@ class StateStore:
         arrays.update({f"optimizer_{i}": v for i, v in enumerate(state.optimizer)})
 
         path = self.path(state.experiment)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
         return path
 
     def archive(self, experiment: str, fingerprint: str) -> Path | None:
