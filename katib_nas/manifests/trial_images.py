@@ -27,7 +27,7 @@ from typing import Any
 import katib_nas
 from katib_nas import swapped_json
 from katib_nas.runner.field_checks import Problem
-from katib_nas.runner.template_checks import PLACEHOLDER
+from katib_nas.runner.template_checks import PLACEHOLDER, primary_container
 
 REGISTRY = "ghcr.io/katib-nas"
 IMAGE_TAG = f"v{katib_nas.__version__}"
@@ -101,7 +101,7 @@ def split_image(image: str) -> tuple[str, str]:
 
 def check_trial_command(doc: Any) -> list[Problem]:
     """Problems of the primary container when it runs one of katib-nas's trial images."""
-    found = _primary_container(doc)
+    found = primary_container(doc)
     if found is None:
         return []
     index, container = found
@@ -152,21 +152,6 @@ def check_trial_command(doc: Any) -> list[Problem]:
     if problem is not None:
         problems.append(Problem(f"{path}.command" if command else f"{path}.args", problem))
     return problems
-
-
-def _primary_container(doc: Any) -> tuple[int, Mapping[str, Any]] | None:
-    try:
-        template = doc["spec"]["trialTemplate"]
-        containers = template["trialSpec"]["spec"]["template"]["spec"]["containers"]
-        primary = template["primaryContainerName"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(containers, Sequence):
-        return None
-    for index, container in enumerate(containers):
-        if isinstance(container, Mapping) and container.get("name") == primary:
-            return index, container
-    return None
 
 
 def _algorithm(doc: Mapping[str, Any]) -> str | None:

@@ -38,7 +38,11 @@ from typing import Any
 from katib_nas.darts import suggestion as darts_suggestion
 from katib_nas.enas import encoding as enas_encoding
 from katib_nas.runner.field_checks import FieldChecker, Problem, closest, describe
-from katib_nas.runner.template_checks import check_metrics_collector, check_trial_template
+from katib_nas.runner.template_checks import (
+    check_metrics_collector,
+    check_trial_template,
+    primary_container,
+)
 
 __all__ = ["ALGORITHM_ASSIGNMENTS", "Problem", "check_experiment", "check_runnable_locally"]
 
@@ -361,15 +365,12 @@ def check_runnable_locally(doc: Mapping[str, Any]) -> list[Problem]:
                 "local runner (the NAS algorithms do not use it)",
             )
         )
-    containers = job["spec"]["template"]["spec"]["containers"]
-    for i, container in enumerate(containers):
-        if container.get("name") == template["primaryContainerName"] and not container.get(
-            "command"
-        ):
-            problems.append(
-                Problem(
-                    f"spec.trialTemplate.trialSpec.spec.template.spec.containers[{i}].command",
-                    "is required locally: the image is not run, so its entrypoint is unknown",
-                )
+    found = primary_container(doc)
+    if found is not None and not found[1].get("command"):
+        problems.append(
+            Problem(
+                f"spec.trialTemplate.trialSpec.spec.template.spec.containers[{found[0]}].command",
+                "is required locally: the image is not run, so its entrypoint is unknown",
             )
+        )
     return problems
