@@ -108,8 +108,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-SETTING_NAMES: tuple[str, ...] = tuple(s.name for s in SETTINGS)
-
 
 def parse_enas_settings(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Defaults overlaid with ``pairs``; raises InvalidArgument for a bad name or value."""
