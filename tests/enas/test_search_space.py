@@ -1,3 +1,5 @@
+"""Operation ids of the ENAS search space: Katib's order, value types and counts."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,3 +1,5 @@
+"""The ENAS controller state on disk: round trip, atomic writes, file names, archives."""
+
 from __future__ import annotations
 
 import os
