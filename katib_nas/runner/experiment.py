@@ -25,17 +25,13 @@ from typing import Any
 
 import yaml
 
+from katib_nas import wire
 from katib_nas.api import api_pb2
 from katib_nas.runner.admission import Problem, check_experiment, check_runnable_locally
 
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
 
-_PARAMETER_TYPES = {
-    "double": api_pb2.DOUBLE,
-    "int": api_pb2.INT,
-    "discrete": api_pb2.DISCRETE,
-    "categorical": api_pb2.CATEGORICAL,
-}
+_PARAMETER_TYPES = {name: enum for enum, name in wire.PARAMETER_TYPE_NAMES.items()}
 _DISTRIBUTIONS = {
     "uniform": api_pb2.UNIFORM,
     "logUniform": api_pb2.LOG_UNIFORM,
