@@ -17,6 +17,7 @@ from types import FrameType
 
 from tqdm import tqdm
 
+from katib_nas.logs import FORMAT
 from katib_nas.runner.experiment import ExperimentError, load_experiment
 from katib_nas.runner.loop import Runner, RunnerError, RunOptions
 from katib_nas.runner.suggestion_client import SettingsRejected, SuggestionError
@@ -132,7 +133,7 @@ class _ProgressSafeHandler(logging.Handler):
 def _configure_logging(workdir: Path, verbose: bool) -> list[logging.Handler]:
     """INFO and above to ``workdir/runner.log``; warnings (everything with -v) to stderr."""
     workdir.mkdir(parents=True, exist_ok=True)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    formatter = logging.Formatter(FORMAT)
     to_file = logging.FileHandler(workdir / "runner.log", encoding="utf-8")
     to_file.setLevel(logging.INFO)
     to_console = _ProgressSafeHandler(logging.INFO if verbose else logging.WARNING)
