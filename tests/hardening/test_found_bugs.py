@@ -1,0 +1,48 @@
+"""Regression tests for the defects the wire fuzzer found in the shared service code.
+
+Each test is the smallest request that, before its fix, made a service answer something other
+than OK or INVALID_ARGUMENT (or hang), sent to a real DARTS service process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from katib_nas.api import api_pb2
+from katib_nas.servicer import MAX_SUGGESTIONS_PER_CALL
+from tests.conformance import experiments as ex
+from tests.processes import ServiceProcess, start_service
+
+
+@pytest.fixture(scope="module")
+def darts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    process = start_service("darts", tmp_path_factory.mktemp("darts-regressions"))
+    yield process
+    assert process.stop() == 0, process.log()
+
+
+def rejected(darts: ServiceProcess, request: api_pb2.GetSuggestionsRequest) -> str:
+    """Details of the INVALID_ARGUMENT answer, which must come back within seconds."""
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as raised:
+        darts.stub.GetSuggestions(request, timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+    assert time.monotonic() - started < 5
+    return raised.value.details()
+
+
+def test_huge_request_number_is_refused_not_built(darts):
+    """2**31-1 suggestions used to exhaust memory and time out (or overflow the 4 MiB reply)."""
+    request = ex.request(ex.katib_darts_experiment(), 2**31 - 1)
+    details = rejected(darts, request)
+    assert "current_request_number" in details and str(MAX_SUGGESTIONS_PER_CALL) in details
+
+
+def test_the_largest_allowed_request_number_fits_in_a_reply(darts):
+    request = ex.request(ex.katib_darts_experiment(), MAX_SUGGESTIONS_PER_CALL)
+    reply = darts.stub.GetSuggestions(request, timeout=30)
+    assert len(reply.parameter_assignments) == MAX_SUGGESTIONS_PER_CALL
