@@ -46,3 +46,20 @@ def test_the_largest_allowed_request_number_fits_in_a_reply(darts):
     request = ex.request(ex.katib_darts_experiment(), MAX_SUGGESTIONS_PER_CALL)
     reply = darts.stub.GetSuggestions(request, timeout=30)
     assert len(reply.parameter_assignments) == MAX_SUGGESTIONS_PER_CALL
+
+
+@pytest.mark.parametrize(
+    ("method", "payload", "message"),
+    [
+        ("GetSuggestions", b"\xff\xff\xff", "api.v1.beta1.GetSuggestionsRequest"),
+        # An experiment whose name is not valid UTF-8.
+        ("ValidateAlgorithmSettings", b"\x0a\x03\x0a\x01\xff", "ValidateAlgorithmSettingsRequest"),
+    ],
+)
+def test_undecodable_request_is_invalid_argument(darts, method, payload, message):
+    """grpcio answers INTERNAL when a request does not deserialise; Katib reads that as valid."""
+    raw = darts.channel.unary_unary(f"/api.v1.beta1.Suggestion/{method}")
+    with pytest.raises(grpc.RpcError) as raised:
+        raw(payload, timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in raised.value.details()
