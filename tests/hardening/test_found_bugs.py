@@ -63,3 +63,22 @@ def test_undecodable_request_is_invalid_argument(darts, method, payload, message
         raw(payload, timeout=10)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert message in raised.value.details()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("\uff13", "printable ASCII"),  # a full-width 3: int() accepts it, JSON escapes it
+        ("3\t", "printable ASCII"),  # the tab reached the trial as a JSON escape
+        ("9" * 400, None),  # math.isfinite() raised OverflowError: INTERNAL
+    ],
+)
+def test_setting_values_that_parse_but_break_the_trial_or_the_range_check(darts, value, words):
+    experiment = ex.katib_darts_experiment(settings=[("num_epochs", value)])
+    request = ex.request(experiment, 1)
+    if words is None:
+        reply = darts.stub.GetSuggestions(request, timeout=10)
+        assert len(reply.parameter_assignments) == 1
+    else:
+        details = rejected(darts, request)
+        assert "num_epochs" in details and words in details
