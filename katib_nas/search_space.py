@@ -21,6 +21,10 @@ DISCRETE = "discrete"
 UNKNOWN = "unknown"
 PARAMETER_TYPES = (CATEGORICAL, INT, DOUBLE, DISCRETE)
 
+# A parameter's feasible values are enumerated (and, for ENAS, multiplied with the other
+# parameters'); a space larger than this is a mistake, and enumerating it would exhaust memory.
+MAX_VALUES_PER_PARAMETER = 10_000
+
 # Katib substitutes values textually into a JSON trial template and runs the command under
 # `sh -c` (contract 9.3), so these characters would corrupt the trial's command line.
 FORBIDDEN_CHARACTERS = "'\"\\$`"
@@ -104,6 +108,7 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     if kind in (CATEGORICAL, DISCRETE):
         if not parameter.values:
             raise InvalidArgument(f"{where}: {kind} parameter needs feasibleSpace.list")
+        _check_count(where, len(parameter.values))
         for value in parameter.values:
             _check_text(where, "feasibleSpace.list value", value)
         if kind == DISCRETE:
@@ -122,6 +127,10 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     step = _parse_number(where, "feasibleSpace.step", parameter.step, number)
     if step <= 0:
         raise InvalidArgument(f"{where}: feasibleSpace.step must be > 0, got {parameter.step!r}")
+    # The count feasible_values will enumerate, without overflowing when (max - min) / step
+    # is astronomically large.
+    span = (high - low) / step
+    _check_count(where, math.floor(span + 1e-9) + 1 if span <= MAX_VALUES_PER_PARAMETER else span)
 
 
 def feasible_values(parameter: ParameterSpec) -> list[Value]:
@@ -152,16 +161,26 @@ def _check_text(where: str, what: str, text: str) -> None:
         )
 
 
+def _check_count(where: str, count: float) -> None:
+    if count > MAX_VALUES_PER_PARAMETER:
+        raise InvalidArgument(
+            f"{where}: feasibleSpace holds {count:.4g} values, more than the "
+            f"{MAX_VALUES_PER_PARAMETER} a parameter may have; narrow it or use a larger step"
+        )
+
+
 def _parse_number(where: str, what: str, text: str, number: type) -> float:
     try:
-        value = number(text.strip())
+        value = float(number(text.strip()))
     except ValueError:
         raise InvalidArgument(
             f"{where}: {what} {text!r} is not a valid {number.__name__}"
         ) from None
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
         raise InvalidArgument(f"{where}: {what} {text!r} is not a finite number")
-    return float(value)
+    return value
 
 
 def _as_number(text: str) -> int | float:

@@ -13,6 +13,15 @@ import grpc
 import pytest
 
 from katib_nas.api import api_pb2
+from katib_nas.errors import InvalidArgument
+from katib_nas.search_space import (
+    DOUBLE,
+    INT,
+    MAX_VALUES_PER_PARAMETER,
+    ParameterSpec,
+    feasible_values,
+    validate_parameter,
+)
 from katib_nas.servicer import MAX_SUGGESTIONS_PER_CALL
 from tests.conformance import experiments as ex
 from tests.processes import ServiceProcess, start_service
@@ -82,3 +91,32 @@ def test_setting_values_that_parse_but_break_the_trial_or_the_range_check(darts,
     else:
         details = rejected(darts, request)
         assert "num_epochs" in details and words in details
+
+
+P = ex.parameter
+HUGE_SPACES = {
+    # list(range(...)) of 10**8 ints: gigabytes of memory, then DEADLINE_EXCEEDED.
+    "int range": P("filter_size", "int", min="0", max="100000000", step="1"),
+    # (max - min) / step is inf: math.floor raised OverflowError.
+    "double range": P("filter_size", "double", min="-1e308", max="1e308", step="1e-300"),
+    # float(int("9" * 400)) raised OverflowError.
+    "huge int bound": P("filter_size", "int", min="1", max="9" * 400, step="1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HUGE_SPACES))
+def test_huge_feasible_space_is_refused_quickly(darts, case):
+    experiment = ex.experiment("huge", "darts", [ex.operation("convolution", HUGE_SPACES[case])])
+    details = rejected(darts, ex.request(experiment, 1))
+    assert "filter_size" in details
+
+
+def test_the_largest_allowed_spaces_pass_and_one_more_value_does_not():
+    top = MAX_VALUES_PER_PARAMETER
+    largest_int = ParameterSpec("x", INT, min="1", max=str(top), step="1")
+    largest_double = ParameterSpec("x", DOUBLE, min="0", max=str((top - 1) / 10), step="0.1")
+    for parameter in (largest_int, largest_double):
+        validate_parameter("operation 0", parameter)
+        assert len(feasible_values(parameter)) == top
+    with pytest.raises(InvalidArgument, match="more than the"):
+        validate_parameter("operation 0", ParameterSpec("x", INT, min="0", max=str(top), step="1"))
