@@ -24,6 +24,11 @@ PARAMETER_TYPES = (CATEGORICAL, INT, DOUBLE, DISCRETE)
 # A parameter's feasible values are enumerated (and, for ENAS, multiplied with the other
 # parameters'); a space larger than this is a mistake, and enumerating it would exhaust memory.
 MAX_VALUES_PER_PARAMETER = 10_000
+# ENAS turns every combination of an operation's parameter values into one operation id, and
+# its controller holds weights per id and per layer; beyond these sizes a request only costs
+# memory and time (numbers of this size come from typos, not from real search spaces).
+MAX_COMBINATIONS = 10_000
+MAX_NUM_LAYERS = 100
 
 # Katib substitutes values textually into a JSON trial template and runs the command under
 # `sh -c` (contract 9.3), so these characters would corrupt the trial's command line.
@@ -78,23 +83,41 @@ def validate_graph(graph: GraphConfig) -> None:
 def validate_num_layers(graph: GraphConfig) -> None:
     if graph.num_layers < 1:
         raise InvalidArgument(f"graphConfig: numLayers must be >= 1, got {graph.num_layers}")
+    if graph.num_layers > MAX_NUM_LAYERS:
+        raise InvalidArgument(
+            f"graphConfig: numLayers must be <= {MAX_NUM_LAYERS}, got {graph.num_layers}"
+        )
 
 
 def validate_operations(operations: tuple[OperationSpec, ...]) -> None:
-    """Every operation and parameter check; the first failure, in declared order, is raised."""
+    """Every operation and parameter check; the first failure, in declared order, is raised.
+
+    The operations may hold at most ``MAX_COMBINATIONS`` combinations of parameter values in
+    all (the product of the value counts of each operation's parameters, summed).
+    """
     if not operations:
         raise InvalidArgument("nasConfig: operations is empty; declare at least one operation")
+    combinations = 0.0
     for index, operation in enumerate(operations):
         where = f"operation {index}"
         if not operation.operation_type:
             raise InvalidArgument(f"{where}: missing operationType")
         where = f'operation {index} "{operation.operation_type}"'
         _check_text(where, "operationType", operation.operation_type)
+        product = 1.0
         for parameter in operation.parameters:
-            validate_parameter(where, parameter)
+            product *= validate_parameter(where, parameter)
+        combinations += product
+        if combinations > MAX_COMBINATIONS:
+            raise InvalidArgument(
+                f"{where}: the operations up to here combine their parameter values in "
+                f"{combinations:.4g} ways, more than the {MAX_COMBINATIONS} allowed; "
+                "use fewer values"
+            )
 
 
-def validate_parameter(where: str, parameter: ParameterSpec) -> None:
+def validate_parameter(where: str, parameter: ParameterSpec) -> float:
+    """Check one parameter; returns how many values it takes."""
     if not parameter.name:
         raise InvalidArgument(f"{where}: a parameter has no name")
     where = f'{where}, parameter "{parameter.name}"'
@@ -114,7 +137,7 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
         if kind == DISCRETE:
             for value in parameter.values:
                 _parse_number(where, "feasibleSpace.list value", value, float)
-        return
+        return len(parameter.values)
     if not parameter.min and not parameter.max:
         raise InvalidArgument(f"{where}: {kind} parameter needs feasibleSpace.min and max")
     number: type = int if kind == INT else float
@@ -130,7 +153,9 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     # The count feasible_values will enumerate, without overflowing when (max - min) / step
     # is astronomically large.
     span = (high - low) / step
-    _check_count(where, math.floor(span + 1e-9) + 1 if span <= MAX_VALUES_PER_PARAMETER else span)
+    count = math.floor(span + 1e-9) + 1 if span <= MAX_VALUES_PER_PARAMETER else span
+    _check_count(where, count)
+    return count
 
 
 def feasible_values(parameter: ParameterSpec) -> list[Value]:

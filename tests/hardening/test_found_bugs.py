@@ -17,9 +17,12 @@ from katib_nas.errors import InvalidArgument
 from katib_nas.search_space import (
     DOUBLE,
     INT,
+    MAX_NUM_LAYERS,
     MAX_VALUES_PER_PARAMETER,
+    OperationSpec,
     ParameterSpec,
     feasible_values,
+    validate_operations,
     validate_parameter,
 )
 from katib_nas.servicer import MAX_SUGGESTIONS_PER_CALL
@@ -120,3 +123,29 @@ def test_the_largest_allowed_spaces_pass_and_one_more_value_does_not():
         assert len(feasible_values(parameter)) == top
     with pytest.raises(InvalidArgument, match="more than the"):
         validate_parameter("operation 0", ParameterSpec("x", INT, min="0", max=str(top), step="1"))
+
+
+def test_too_many_layers_is_refused(darts):
+    """ENAS sampled a (count, L, L) array: numLayers 10**6 asked for terabytes (INTERNAL)."""
+    experiment = ex.katib_darts_experiment()
+    experiment.spec.nas_config.graph_config.num_layers = MAX_NUM_LAYERS + 1
+    assert "numLayers" in rejected(darts, ex.request(experiment, 1))
+    experiment.spec.nas_config.graph_config.num_layers = MAX_NUM_LAYERS
+    assert (
+        len(darts.stub.GetSuggestions(ex.request(experiment, 1), timeout=10).parameter_assignments)
+        == 1
+    )
+
+
+def test_too_many_combinations_of_parameter_values_is_refused():
+    """ENAS enumerated the Cartesian product: three parameters of 1,000 values each hung it."""
+    wide = ParameterSpec("x", INT, min="1", max="1000", step="1")
+    operation = OperationSpec("convolution", (wide, wide, wide))
+    with pytest.raises(InvalidArgument, match=r"operation 0 .* 1e\+09 ways"):
+        validate_operations((operation,))
+    small = OperationSpec(
+        "convolution", (wide, ParameterSpec("y", INT, min="1", max="10", step="1"))
+    )
+    validate_operations((small,))
+    with pytest.raises(InvalidArgument, match="operation 1"):
+        validate_operations((small, OperationSpec("pooling", (wide,))))
