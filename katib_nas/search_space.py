@@ -178,7 +178,8 @@ def feasible_values(parameter: ParameterSpec) -> list[Value]:
 
 
 def _check_text(where: str, what: str, text: str) -> None:
-    bad = [c for c in text if c in FORBIDDEN_CHARACTERS or ord(c) < 32 or ord(c) == 127]
+    # Not printable: C0 and C1 controls, separators other than the space, unassigned code points.
+    bad = [c for c in text if c in FORBIDDEN_CHARACTERS or not c.isprintable()]
     if bad:
         raise InvalidArgument(
             f"{where}: {what} {text!r} contains {bad[0]!r}; quotes, backslashes, '$', "

@@ -149,3 +149,11 @@ def test_too_many_combinations_of_parameter_values_is_refused():
     validate_operations((small,))
     with pytest.raises(InvalidArgument, match="operation 1"):
         validate_operations((small, OperationSpec("pooling", (wide,))))
+
+
+@pytest.mark.parametrize("char", ["\x80", "\x9f", "\u2028", "\xa0"])
+def test_non_printable_characters_in_names_are_refused(darts, char):
+    """A C1 control character in an operation type reached ENAS's nn_config as a JSON escape."""
+    experiment = ex.katib_darts_experiment()
+    experiment.spec.nas_config.operations.operation[0].operation_type = f"conv{char}"
+    assert "operationType" in rejected(darts, ex.request(experiment, 1))
