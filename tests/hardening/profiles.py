@@ -324,6 +324,7 @@ def _has_service(algorithm: str) -> bool:
     return (REPO_ROOT / "katib_nas" / algorithm / "__main__.py").exists()
 
 
+@cache
 def profiles() -> dict[str, FuzzProfile]:
     """The profiles of the services this checkout has."""
     found = {"darts": DARTS}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from functools import cache
 
 import grpc
 import pytest
@@ -21,17 +20,14 @@ from grpc_health.v1 import health_pb2
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from katib_nas.api import api_pb2
-from katib_nas.servicer import MAX_SUGGESTIONS_PER_CALL
-from tests.hardening import oracle
-from tests.hardening import strategies as hs
+from tests.hardening import properties
 from tests.hardening.profiles import FuzzProfile, profiles, start_args
 from tests.processes import ServiceProcess, start_service
 
 PROFILES = profiles()
 # At least 2,000 examples over all services and properties, split evenly.
-TOTAL_EXAMPLES = 2100
-SHARES = {"validate": 0.35, "suggest": 0.45, "bytes": 0.20}
+TOTAL_EXAMPLES = 2000
+SHARES = {"validate": 0.35, "suggest": 0.40, "bytes": 0.25}
 
 
 def examples(kind: str) -> int:
@@ -61,23 +57,12 @@ def served(
     assert process.stop() == 0, process.log()
 
 
-def still_serving(process: ServiceProcess) -> None:
-    assert process.process.poll() is None, f"service died:\n{process.log()[-4000:]}"
-    assert process.health_status("") == health_pb2.HealthCheckResponse.SERVING
-
-
 @fuzz_settings("validate")
 @given(data=st.data())
 def test_validate_answers_ok_or_invalid_argument(served, data):
     profile, process = served
     experiment = data.draw(profile.experiments(), label="experiment")
-    request = api_pb2.ValidateAlgorithmSettingsRequest(experiment=experiment)
-
-    outcome = oracle.call(process.stub.ValidateAlgorithmSettings, request)
-
-    oracle.check_status(outcome, "ValidateAlgorithmSettings")
-    event(f"ValidateAlgorithmSettings {outcome.code.name}")
-    still_serving(process)
+    event(properties.validate_property(process, experiment))
 
 
 @fuzz_settings("suggest")
@@ -85,57 +70,16 @@ def test_validate_answers_ok_or_invalid_argument(served, data):
 def test_get_suggestions_answers_ok_or_invalid_argument(served, data):
     profile, process = served
     request = data.draw(profile.requests(), label="request")
-    count = request.current_request_number
-    validation = api_pb2.ValidateAlgorithmSettingsRequest(experiment=request.experiment)
-
-    validated = oracle.call(process.stub.ValidateAlgorithmSettings, validation)
-    outcome = oracle.call(process.stub.GetSuggestions, request)
-
-    oracle.check_status(validated, "ValidateAlgorithmSettings")
-    oracle.check_status(outcome, "GetSuggestions")
-    event(f"GetSuggestions {outcome.code.name}")
-    if count < 0 or count > MAX_SUGGESTIONS_PER_CALL:
-        assert not outcome.ok, f"current_request_number={count} accepted"
-    else:
-        # The trial history never makes a valid experiment invalid, nor the reverse.
-        assert outcome.ok == validated.ok, (validated, outcome)
-    if outcome.ok:
-        entries = oracle.check_reply_shape(outcome.reply, count, profile.assignment_names)
-        for entry in entries:
-            profile.check_entry(request.experiment, entry)
-    still_serving(process)
-
-
-METHODS = {
-    "ValidateAlgorithmSettings": api_pb2.ValidateAlgorithmSettingsRequest,
-    "GetSuggestions": api_pb2.GetSuggestionsRequest,
-}
-
-
-@cache
-def corrupted_requests(algorithm: str, method: str) -> st.SearchStrategy[bytes]:
-    profile = PROFILES[algorithm]
-    if method == "GetSuggestions":
-        return hs.corrupted_bytes(profile.requests())
-    validation = profile.experiments().map(
-        lambda e: api_pb2.ValidateAlgorithmSettingsRequest(experiment=e)
-    )
-    return hs.corrupted_bytes(validation)
+    event(properties.suggest_property(profile, process, request))
 
 
 @fuzz_settings("bytes")
 @given(data=st.data())
 def test_undecodable_bytes_are_invalid_argument(served, data):
     profile, process = served
-    method = data.draw(st.sampled_from(sorted(METHODS)), label="method")
-    payload = data.draw(corrupted_requests(profile.algorithm, method), label="payload")
-    raw = process.channel.unary_unary(f"/api.v1.beta1.Suggestion/{method}")
-
-    outcome = oracle.call(raw, payload)
-
-    oracle.check_status(outcome, f"{method} with {len(payload)} raw bytes")
-    event(f"raw {method} {outcome.code.name}")
-    still_serving(process)
+    method = data.draw(st.sampled_from(properties.METHODS), label="method")
+    payload = data.draw(properties.corrupted_requests(profile.algorithm, method), label="payload")
+    event(properties.bytes_property(process, method, payload))
 
 
 def test_an_undecodable_request_names_the_message(served):
