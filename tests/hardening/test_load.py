@@ -14,7 +14,7 @@ from tests.hardening.load import run_load
 from tests.hardening.profiles import profiles, start_args
 from tests.processes import start_service
 
-CALLS = {"darts": 256, "enas": 48}
+CALLS = {"darts": 256, "enas": 32}
 
 
 def experiment_for(algorithm: str, name: str) -> api_pb2.Experiment:

@@ -159,7 +159,7 @@ def alive(pid: int) -> bool:
 def test_hanging_trial_is_stopped_at_its_deadline(tmp_path):
     hang = {"sleep": 600, "pid_file": str(tmp_path / "hung.pid")}
     experiment = fault_experiment(
-        tmp_path, [hang, OK], trial_deadline=2, maxTrialCount=2, maxFailedTrialCount=1
+        tmp_path, [hang, OK], trial_deadline=1, maxTrialCount=2, maxFailedTrialCount=1
     )
     started = time.monotonic()
 
