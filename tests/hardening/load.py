@@ -58,9 +58,10 @@ class _History:
         self.trials: list[api_pb2.Trial] = []
         self.lock = threading.Lock()
 
-    def snapshot(self) -> list[api_pb2.Trial]:
+    def snapshot(self, window: int | None = None) -> list[api_pb2.Trial]:
+        """The whole history, or its newest ``window`` trials."""
         with self.lock:
-            return list(self.trials)
+            return list(self.trials if window is None else self.trials[-window:])
 
     def record(self, reply: api_pb2.GetSuggestionsReply, rng: random.Random) -> None:
         with self.lock:
@@ -83,11 +84,14 @@ def run_load(
     memory_every: int = 50,
     seed: int = 0,
     name_prefix: str = "load",
+    history_window: int | None = None,
     timeout_s: float = 120.0,
 ) -> LoadResult:
     """Make ``calls`` GetSuggestions calls from ``clients`` threads; never raises for RPCs.
 
     The experiments are named ``{name_prefix}-0`` ... ``{name_prefix}-{experiments - 1}``.
+    ``history_window`` sends only the newest trials of each history (Katib sends them all), so
+    that every call does the same work and memory growth can only be a leak.
     """
     histories = [_History(f"{name_prefix}-{index}") for index in range(experiments)]
     specs = [make_experiment(history.name) for history in histories]
@@ -105,7 +109,8 @@ def run_load(
                 if ticket is None:
                     return
                 history = histories[ticket % experiments]
-                request = ex.request(specs[ticket % experiments], per_call, history.snapshot())
+                trials = history.snapshot(history_window)
+                request = ex.request(specs[ticket % experiments], per_call, trials)
                 started = time.perf_counter()
                 try:
                     reply = stub.GetSuggestions(request, timeout=timeout_s)
