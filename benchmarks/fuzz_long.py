@@ -9,7 +9,7 @@ reproduction and the seed to replay it.
 Printed per service: examples run, outcomes by RPC and status code, examples a second, the
 service's resident memory at the start and the end (``VmRSS``) and its peak (``VmHWM``).
 
-Run: ``python benchmarks/fuzz_long.py [--examples 20000] [--seed N] [--algorithms darts enas]``
+Run: ``python benchmarks/fuzz_long.py [--examples 10000] [--seed N] [--algorithms darts enas]``
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def fuzz(profile: FuzzProfile, process: ServiceProcess, examples: int, run_seed:
 def main() -> int:
     available = profiles()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=20000, help="examples per service")
+    parser.add_argument("--examples", type=int, default=10000, help="examples per service")
     parser.add_argument("--seed", type=int, default=None, help="default: a random one")
     parser.add_argument("--algorithms", nargs="+", default=sorted(available))
     args = parser.parse_args()
