@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := enas,trials,runner,dev
 
-.PHONY: install test demo demo-darts lint proto bench clean
+.PHONY: install test demo demo-darts lint proto bench check-images clean
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ proto: install
 
 bench: install
 	for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+check-images: install
+	$(PY) scripts/check_images.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -31,4 +31,13 @@ SERVICES: dict[str, ServiceUnderTest] = {
         out_of_range_setting=("num_epochs", "0"),
         parameterless_operation="skip_connection",
     ),
+    "enas": ServiceUnderTest(
+        algorithm="enas",
+        valid_experiment=experiments.katib_enas_experiment,
+        assignment_names=("architecture", "nn_config"),
+        valid_setting=("controller_learning_rate", "0.001"),
+        out_of_range_setting=("controller_baseline_decay", "1.01"),
+        parameterless_operation="identity",
+        extra_args=("--state-dir", "{workdir}/state"),
+    ),
 }

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
+import tempfile
+from pathlib import Path
 from typing import Any
 
 _NUM_FILTERS = ["32", "48", "64", "96", "128"]
@@ -68,16 +69,41 @@ def encode(
     return json.dumps(rows).replace('"', "'"), json.dumps(config).replace('"', "'")
 
 
-def random_suggestion(
-    rng: random.Random,
+def service_suggestions(
+    count: int,
     num_layers: int,
     input_sizes: list[int] | None = None,
     output_sizes: list[int] | None = None,
-    skip_probability: float = 0.4,
-) -> tuple[str, str]:
-    """One random ``(architecture, nn_config)`` pair of ``num_layers`` layers."""
-    rows = [
-        [rng.randrange(106)] + [int(rng.random() < skip_probability) for _ in range(layer)]
-        for layer in range(num_layers)
-    ]
-    return encode(rows, input_sizes or [32, 32, 3], output_sizes or [10])
+    seed: int = 0,
+) -> list[tuple[str, str]]:
+    """``count`` ``(architecture, nn_config)`` pairs sampled by our real ENAS service's
+    controller over the enas-cpu space (in process, state in a temporary folder)."""
+    from katib_nas import wire
+    from katib_nas.enas.service import EnasServicer
+    from katib_nas.search_space import GraphConfig, NasConfig, OperationSpec, ParameterSpec
+
+    operations = tuple(
+        OperationSpec(
+            op_type,
+            tuple(
+                ParameterSpec(name, "int", min=str(min(v)), max=str(max(v)), step="1")
+                if isinstance(v[0], int)
+                else ParameterSpec(name, "categorical", values=tuple(v))
+                for name, v in params.items()
+            ),
+        )
+        for op_type, params in ENAS_CPU_OPERATIONS
+    )
+    graph = GraphConfig(num_layers, tuple(input_sizes or [32, 32, 3]), tuple(output_sizes or [10]))
+    experiment = wire.Experiment(
+        name=f"trial-tests-{num_layers}",
+        algorithm_name="enas",
+        settings=(),
+        objective_type="maximize",
+        objective_metric_name="Validation-Accuracy",
+        nas=NasConfig(graph, operations),
+    )
+    with tempfile.TemporaryDirectory() as state_dir:
+        servicer = EnasServicer(Path(state_dir), seed=seed)
+        suggestions = servicer.suggest(experiment, [], count)
+    return [(dict(s)["architecture"], dict(s)["nn_config"]) for s in suggestions]

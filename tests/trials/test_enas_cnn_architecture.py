@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from katib_nas.trials.enas_cnn.architecture import (
     decode_katib_value,
     parse_architecture,
 )
-from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
+from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, service_suggestions
 
 # The nn_config example of contract section 2.7, byte for byte as Katib's service sends it.
 KATIB_NN_CONFIG = (
@@ -105,11 +104,10 @@ def test_every_enas_cpu_operation_parses() -> None:
     assert layers[105].operation.reduction_type == "avg_pooling"
 
 
-def test_random_suggestions_parse() -> None:
-    rng = random.Random(0)
+def test_enas_service_suggestions_parse() -> None:
     for num_layers in (1, 2, 8):
-        architecture, nn_config = random_suggestion(rng, num_layers)
-        assert len(parse_architecture(architecture, nn_config).layers) == num_layers
+        for architecture, nn_config in service_suggestions(3, num_layers, seed=num_layers):
+            assert len(parse_architecture(architecture, nn_config).layers) == num_layers
 
 
 @pytest.mark.parametrize(

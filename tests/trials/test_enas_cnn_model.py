@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from katib_nas.trials.enas_cnn.architecture import parse_architecture
 from katib_nas.trials.enas_cnn.model import build_model
-from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, random_suggestion
+from tests.trials.enas_cpu_space import enas_cpu_embedding, encode, service_suggestions
 
 
 def _model(
@@ -151,10 +151,9 @@ def test_every_enas_cpu_operation_builds_and_runs() -> None:
     assert built == {op["opt_id"] for op in enas_cpu_embedding()}
 
 
-def test_random_suggestions_build_run_forward_and_train() -> None:
-    rng = random.Random(2)
+def test_enas_service_suggestions_build_run_forward_and_train() -> None:
     for num_layers, sizes in ((1, [32, 32, 3]), (4, [28, 28, 1]), (8, [32, 32, 3])):
-        architecture, nn_config = random_suggestion(rng, num_layers, sizes, [10])
+        ((architecture, nn_config),) = service_suggestions(1, num_layers, sizes, [10], seed=2)
         model = build_model(parse_architecture(architecture, nn_config))
         images = np.random.default_rng(num_layers).random((3, *sizes), dtype="float32")
         out = np.asarray(model(images))
