@@ -73,5 +73,9 @@ def start_service(
             raise RuntimeError(f"{algorithm} service did not start:\n{log_path.read_text()}")
         time.sleep(0.05)
     service = ServiceProcess(process, int(port_file.read_text()), log_path)
-    grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    try:
+        grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        service.stop(signal.SIGKILL)
+        raise RuntimeError(f"{algorithm} service never became ready:\n{service.log()}") from None
     return service

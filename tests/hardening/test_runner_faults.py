@@ -170,6 +170,17 @@ def test_hanging_trial_is_stopped_at_its_deadline(tmp_path):
     assert not alive(int((tmp_path / "hung.pid").read_text()))
 
 
+def test_trial_timeout_flag_stops_a_hanging_trial(tmp_path):
+    hang = {"sleep": 600, "pid_file": str(tmp_path / "hung.pid")}
+    experiment = fault_experiment(tmp_path, [hang], maxTrialCount=1, maxFailedTrialCount=1)
+
+    run_cli(experiment, tmp_path / "work", "--trial-timeout", "1")
+
+    (trial,) = trials_by_slot(tmp_path / "work").values()
+    assert trial["condition"] == "FAILED" and trial["reason"] == "DeadlineExceeded"
+    assert not alive(int((tmp_path / "hung.pid").read_text()))
+
+
 def test_garbage_flooded_logs_and_killed_trials_do_not_stop_the_experiment(tmp_path):
     plan = [
         {"garbage": 4096, "print": ["Validation-Accuracy=0.61"]},
