@@ -23,6 +23,12 @@ from katib_nas.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
 
+# Katib asks for at most parallelTrialCount suggestions at once. A larger number is a client
+# error, and answering it could exhaust memory or build a reply larger than the 4 MiB that gRPC
+# clients (Katib's controller among them) accept by default.
+MAX_SUGGESTIONS_PER_CALL = 1000
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+
 
 class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
     """Base of the ENAS and DARTS servicers."""
@@ -64,21 +70,26 @@ class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
         self, request: api_pb2.GetSuggestionsRequest, context: grpc.ServicerContext
     ) -> api_pb2.GetSuggestionsReply:
         def call() -> api_pb2.GetSuggestionsReply:
-            if request.current_request_number < 0:
+            count = request.current_request_number
+            if not 0 <= count <= MAX_SUGGESTIONS_PER_CALL:
                 raise InvalidArgument(
-                    f"current_request_number must be >= 0, got {request.current_request_number}"
+                    f"current_request_number must be in [0, {MAX_SUGGESTIONS_PER_CALL}], "
+                    f"got {count}"
                 )
             experiment = wire.experiment_from_proto(request.experiment)
             trials = wire.trials_from_proto(request.trials)
             with self.experiment_lock(experiment.name):
                 self.validate(experiment)
-                suggestions = self.suggest(experiment, trials, request.current_request_number)
-            if len(suggestions) != request.current_request_number:
-                raise RuntimeError(
-                    f"{len(suggestions)} suggestions made for "
-                    f"{request.current_request_number} requested"
+                suggestions = self.suggest(experiment, trials, count)
+            if len(suggestions) != count:
+                raise RuntimeError(f"{len(suggestions)} suggestions made for {count} requested")
+            reply = wire.reply_from_assignments(suggestions)
+            if reply.ByteSize() > MAX_REPLY_BYTES:
+                raise InvalidArgument(
+                    f"{count} suggestions make a reply of {reply.ByteSize()} bytes, more than "
+                    f"the {MAX_REPLY_BYTES} a gRPC client accepts by default; ask for fewer"
                 )
-            return wire.reply_from_assignments(suggestions)
+            return reply
 
         return self._handle("GetSuggestions", request, context, call)
 

@@ -74,5 +74,9 @@ def start_service(
         guard=False,
     )
     service = ServiceProcess(process, port, log_path)
-    grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    try:
+        grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        service.stop(signal.SIGKILL)
+        raise RuntimeError(f"{algorithm} service never became ready:\n{service.log()}") from None
     return service

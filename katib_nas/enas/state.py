@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,25 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self.remove_stale_temporaries()
+
+    def remove_stale_temporaries(self, older_than_s: float = 60.0) -> int:
+        """Delete temporary files that a process killed mid-write left behind.
+
+        A write takes milliseconds, so a temporary older than ``older_than_s`` belongs to no
+        writer; younger ones are left alone in case another process shares the directory.
+        """
+        removed = 0
+        for leftover in self.directory.glob(".*.npz.*.tmp"):
+            try:
+                if time.time() - leftover.stat().st_mtime > older_than_s:
+                    leftover.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            logger.info("state_dir=%s removed_temporaries=%d", self.directory, removed)
+        return removed
 
     def path(self, experiment: str) -> Path:
         return self.directory / f"{_file_stem(experiment)}.npz"

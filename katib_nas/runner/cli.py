@@ -3,12 +3,14 @@
 Exit status: 0 when the experiment succeeded (goal or maxTrialCount reached), 1 when it failed
 (more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid or
 the suggestion service rejected the algorithm settings, 3 when the suggestion service could not be
-used, 130 when interrupted (run the same command again to continue).
+used, 4 when the work directory could not be written (a full or read-only disk; what was saved
+before is kept), 130 when interrupted (run the same command again to continue).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -23,6 +25,16 @@ from katib_nas.runner.loop import Runner, RunnerError, RunOptions
 from katib_nas.runner.suggestion_client import SettingsRejected, SuggestionError
 
 log = logging.getLogger(__name__)
+
+# Errors of a work directory that cannot be written: full, over quota, read-only, not permitted.
+WORKDIR_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -58,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="use a running suggestion service instead of starting one",
     )
+    parser.add_argument(
+        "--trial-timeout",
+        type=_positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop a trial running longer than this and mark it FAILED (DeadlineExceeded); "
+        "default: the trial Job's activeDeadlineSeconds, else no limit",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step to stderr")
     return parser
@@ -86,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         parallel=args.parallel,
         suggestion_address=args.suggestion_address,
         progress=not args.no_progress,
+        trial_timeout=args.trial_timeout,
     )
 
     previous = signal.signal(signal.SIGTERM, _terminate)
-    handlers = _configure_logging(workdir, verbose=args.verbose)
+    handlers: list[logging.Handler] = []
     try:
+        handlers = _configure_logging(workdir, verbose=args.verbose)
         outcome = Runner(experiment, options).run()
     except RunnerError as exc:
         sys.stderr.write(f"error: {exc}\n")
@@ -103,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     except SuggestionError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 3
+    except OSError as exc:
+        if exc.errno not in WORKDIR_ERRNOS:
+            raise
+        sys.stderr.write(
+            f"error: cannot write to the work directory {workdir.resolve()}: {exc}\n"
+            "Trials recorded as finished in results.json are kept; make the directory "
+            "writable (or free space) and run the same command again to continue.\n"
+        )
+        return 4
     finally:
         signal.signal(signal.SIGTERM, previous)
         root = logging.getLogger()

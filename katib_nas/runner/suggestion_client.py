@@ -9,7 +9,10 @@ restart) or connects to ``--suggestion-address``. It waits until the gRPC health
   ``INVALID_ARGUMENT`` and ``UNKNOWN`` reject the Experiment, ``UNAVAILABLE`` is retried, and
   any other answer counts as valid.
 * :meth:`get_suggestions` calls ``GetSuggestions`` with Katib's 60 s deadline and checks that
-  the reply holds exactly the number of assignments asked for.
+  the reply holds exactly the number of assignments asked for. When a call fails because the
+  service started here has died, it is started again (as Kubernetes restarts a crashed
+  suggestion pod; ENAS continues from its state directory) and the call is repeated, up to
+  ``MAX_RESTARTS`` times in a row.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ RPC_TIMEOUT = 60.0
 START_TIMEOUT = 120.0  # a service started here: Python, gRPC and (ENAS) TensorFlow imports
 CONNECT_TIMEOUT = 10.0  # a service given by address is expected to be up already
 VALIDATE_RETRIES = 10
+MAX_RESTARTS = 3  # consecutive restarts of a dead service before giving up
 
 
 class SuggestionError(RuntimeError):
@@ -63,6 +67,7 @@ class SuggestionService:
         self.process: subprocess.Popen[bytes] | None = None
         self.channel: grpc.Channel | None = None
         self._stub: api_pb2_grpc.SuggestionStub | None = None
+        self.restarts = 0
 
     def __enter__(self) -> SuggestionService:
         self.start()
@@ -163,12 +168,19 @@ class SuggestionService:
     def get_suggestions(
         self, request: api_pb2.GetSuggestionsRequest, retries: int = 3
     ) -> api_pb2.GetSuggestionsReply:
-        """GetSuggestions; UNAVAILABLE is retried, other errors raise SuggestionError."""
-        for attempt in range(1, retries + 1):
+        """GetSuggestions; a dead service is restarted, UNAVAILABLE is retried, other errors
+        raise SuggestionError."""
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 reply = self.stub.GetSuggestions(request, timeout=RPC_TIMEOUT)
+                self.restarts = 0
                 break
             except grpc.RpcError as exc:
+                if self._restart_if_dead():
+                    attempt = 0
+                    continue
                 if exc.code() is grpc.StatusCode.UNAVAILABLE and attempt < retries:
                     log.warning("get_suggestions attempt=%d code=UNAVAILABLE retrying", attempt)
                     time.sleep(1.0 * attempt)
@@ -184,6 +196,26 @@ class SuggestionService:
                 f"got {len(reply.parameter_assignments)}"
             )
         return reply
+
+    def _restart_if_dead(self) -> bool:
+        """Start the service again if this runner started it and it has exited."""
+        if self.process is None or self.process.poll() is None or self.restarts >= MAX_RESTARTS:
+            return False
+        self.restarts += 1
+        log.warning(
+            "algorithm=%s pid=%d exit_code=%s the suggestion service died; restarting it "
+            "(restart %d of at most %d in a row)",
+            self.algorithm,
+            self.process.pid,
+            self.process.returncode,
+            self.restarts,
+            MAX_RESTARTS,
+        )
+        if self.channel is not None:
+            self.channel.close()
+        self.process, self.address = None, None
+        self.start()
+        return True
 
     def log_tail(self, lines: int = 20) -> str:
         return log_tail(self.log_path, lines)

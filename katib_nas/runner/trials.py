@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -186,6 +186,11 @@ class TrialProcess:
     name: str
     process: subprocess.Popen[bytes]
     log_file: IO[bytes]
+    started: float = field(default_factory=time.monotonic)
+
+    def running_for(self) -> float:
+        """Seconds since the trial started."""
+        return time.monotonic() - self.started
 
     @classmethod
     def start(

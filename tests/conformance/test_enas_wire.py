@@ -188,6 +188,8 @@ BAD_SETTINGS = [
     ("controller_learning_rate", "1.5"),
     ("controller_skip_target", "0"),
     ("controller_skip_target", "1.1"),
+    # 1.0 validated, then every GetSuggestions died on log(1 - target) with INTERNAL.
+    ("controller_skip_target", "1.0"),
     ("controller_skip_weight", "0"),
     ("controller_train_steps", "0"),
     ("controller_train_steps", "None"),
