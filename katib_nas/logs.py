@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 
-FORMAT = "time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+
+def log_format(**fields: object) -> str:
+    """The record format, with constant ``key=value`` fields (a rank) before the message."""
+    constant = "".join(f"{key}={value} " for key, value in fields.items())
+    return f"time=%(asctime)s level=%(levelname)s logger=%(name)s {constant}%(message)s"
+
+
+FORMAT = log_format()
 
 
 def configure_logging(level: str = "INFO") -> None:

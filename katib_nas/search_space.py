@@ -5,11 +5,6 @@
 INT without a positive step, numbers that do not parse, and values with characters that cannot
 survive Katib's trial templating. An operation with no parameters is accepted. Every error names
 the operation, the parameter and what is wrong.
-
-An INT or DOUBLE range may give at most :data:`MAX_FEASIBLE_VALUES` values. The count is worked
-out from min, max and step before any value is made: ``floor((max - min) / step) + 1``. Without
-the bound a range such as ``1..1000000000`` step 1 makes the service build a list of a billion
-values on every call, which no memory limit survives (and no search over it could learn).
 """
 
 from __future__ import annotations
@@ -26,13 +21,20 @@ DISCRETE = "discrete"
 UNKNOWN = "unknown"
 PARAMETER_TYPES = (CATEGORICAL, INT, DOUBLE, DISCRETE)
 
+# A parameter's feasible values are enumerated (and, for ENAS, multiplied with the other
+# parameters'); a space larger than this is a mistake, and enumerating it would exhaust memory.
+MAX_VALUES_PER_PARAMETER = 10_000
+# ENAS turns every combination of an operation's parameter values into one operation id, and
+# its controller holds weights per id and per layer; beyond these sizes a request only costs
+# memory and time (numbers of this size come from typos, not from real search spaces).
+MAX_COMBINATIONS = 10_000
+MAX_NUM_LAYERS = 100
+
 # Katib substitutes values textually into a JSON trial template and runs the command under
 # `sh -c` (contract 9.3), so these characters would corrupt the trial's command line.
 FORBIDDEN_CHARACTERS = "'\"\\$`"
 
 Value = str | int | float
-
-MAX_FEASIBLE_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -81,23 +83,41 @@ def validate_graph(graph: GraphConfig) -> None:
 def validate_num_layers(graph: GraphConfig) -> None:
     if graph.num_layers < 1:
         raise InvalidArgument(f"graphConfig: numLayers must be >= 1, got {graph.num_layers}")
+    if graph.num_layers > MAX_NUM_LAYERS:
+        raise InvalidArgument(
+            f"graphConfig: numLayers must be <= {MAX_NUM_LAYERS}, got {graph.num_layers}"
+        )
 
 
 def validate_operations(operations: tuple[OperationSpec, ...]) -> None:
-    """Every operation and parameter check; the first failure, in declared order, is raised."""
+    """Every operation and parameter check; the first failure, in declared order, is raised.
+
+    The operations may hold at most ``MAX_COMBINATIONS`` combinations of parameter values in
+    all (the product of the value counts of each operation's parameters, summed).
+    """
     if not operations:
         raise InvalidArgument("nasConfig: operations is empty; declare at least one operation")
+    combinations = 0.0
     for index, operation in enumerate(operations):
         where = f"operation {index}"
         if not operation.operation_type:
             raise InvalidArgument(f"{where}: missing operationType")
         where = f'operation {index} "{operation.operation_type}"'
         _check_text(where, "operationType", operation.operation_type)
+        product = 1.0
         for parameter in operation.parameters:
-            validate_parameter(where, parameter)
+            product *= validate_parameter(where, parameter)
+        combinations += product
+        if combinations > MAX_COMBINATIONS:
+            raise InvalidArgument(
+                f"{where}: the operations up to here combine their parameter values in "
+                f"{combinations:.4g} ways, more than the {MAX_COMBINATIONS} allowed; "
+                "use fewer values"
+            )
 
 
-def validate_parameter(where: str, parameter: ParameterSpec) -> None:
+def validate_parameter(where: str, parameter: ParameterSpec) -> float:
+    """Check one parameter; returns how many values it takes."""
     if not parameter.name:
         raise InvalidArgument(f"{where}: a parameter has no name")
     where = f'{where}, parameter "{parameter.name}"'
@@ -111,12 +131,13 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     if kind in (CATEGORICAL, DISCRETE):
         if not parameter.values:
             raise InvalidArgument(f"{where}: {kind} parameter needs feasibleSpace.list")
+        _check_count(where, len(parameter.values))
         for value in parameter.values:
             _check_text(where, "feasibleSpace.list value", value)
         if kind == DISCRETE:
             for value in parameter.values:
                 _parse_number(where, "feasibleSpace.list value", value, float)
-        return
+        return len(parameter.values)
     if not parameter.min and not parameter.max:
         raise InvalidArgument(f"{where}: {kind} parameter needs feasibleSpace.min and max")
     number: type = int if kind == INT else float
@@ -129,14 +150,12 @@ def validate_parameter(where: str, parameter: ParameterSpec) -> None:
     step = _parse_number(where, "feasibleSpace.step", parameter.step, number)
     if step <= 0:
         raise InvalidArgument(f"{where}: feasibleSpace.step must be > 0, got {parameter.step!r}")
-    count = math.floor((high - low) / step + 1e-9) + 1 if high - low < step * 1e15 else math.inf
-    if count > MAX_FEASIBLE_VALUES:
-        shown = f"{count:,}" if count != math.inf else "more than 10^15"
-        raise InvalidArgument(
-            f"{where}: feasibleSpace min {parameter.min}, max {parameter.max}, step "
-            f"{parameter.step} gives {shown} values; at most {MAX_FEASIBLE_VALUES} are "
-            "allowed (use a larger step or a narrower range)"
-        )
+    # The count feasible_values will enumerate, without overflowing when (max - min) / step
+    # is astronomically large.
+    span = (high - low) / step
+    count = math.floor(span + 1e-9) + 1 if span <= MAX_VALUES_PER_PARAMETER else span
+    _check_count(where, count)
+    return count
 
 
 def feasible_values(parameter: ParameterSpec) -> list[Value]:
@@ -159,7 +178,8 @@ def feasible_values(parameter: ParameterSpec) -> list[Value]:
 
 
 def _check_text(where: str, what: str, text: str) -> None:
-    bad = [c for c in text if c in FORBIDDEN_CHARACTERS or ord(c) < 32 or ord(c) == 127]
+    # Not printable: C0 and C1 controls, separators other than the space, unassigned code points.
+    bad = [c for c in text if c in FORBIDDEN_CHARACTERS or not c.isprintable()]
     if bad:
         raise InvalidArgument(
             f"{where}: {what} {text!r} contains {bad[0]!r}; quotes, backslashes, '$', "
@@ -167,16 +187,26 @@ def _check_text(where: str, what: str, text: str) -> None:
         )
 
 
+def _check_count(where: str, count: float) -> None:
+    if count > MAX_VALUES_PER_PARAMETER:
+        raise InvalidArgument(
+            f"{where}: feasibleSpace holds {count:.4g} values, more than the "
+            f"{MAX_VALUES_PER_PARAMETER} a parameter may have; narrow it or use a larger step"
+        )
+
+
 def _parse_number(where: str, what: str, text: str, number: type) -> float:
     try:
-        value = number(text.strip())
+        value = float(number(text.strip()))
     except ValueError:
         raise InvalidArgument(
             f"{where}: {what} {text!r} is not a valid {number.__name__}"
         ) from None
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
         raise InvalidArgument(f"{where}: {what} {text!r} is not a finite number")
-    return float(value)
+    return value
 
 
 def _as_number(text: str) -> int | float:

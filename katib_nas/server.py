@@ -5,6 +5,10 @@ SERVING for ``manager.v1beta1.Suggestion`` (the name Kubernetes' gRPC probe asks
 suggestion pods for), ``api.v1.beta1.Suggestion`` (the real service name) and ``""`` (the
 whole server). SIGTERM or SIGINT turns health to NOT_SERVING, refuses new calls and lets
 in-flight ones finish within a grace period.
+
+Request bytes that do not parse as the method's request message (truncated, corrupted, invalid
+UTF-8 in a string) are answered INVALID_ARGUMENT naming the message type, rather than the
+INTERNAL that grpcio answers when a request cannot be deserialised.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent import futures
+from dataclasses import dataclass
+from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from katib_nas.api import api_pb2_grpc
+from katib_nas.api import api_pb2, api_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +65,7 @@ def create_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers), options=[("grpc.so_reuseport", 0)]
     )
-    api_pb2_grpc.add_SuggestionServicer_to_server(servicer, server)
+    server.add_generic_rpc_handlers((_suggestion_handlers(servicer),))
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:
@@ -94,3 +101,62 @@ def serve(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """Request bytes that are not a valid ``message_type``, and the parser's reason."""
+
+    message_type: str
+    reason: str
+
+
+def _lenient_parser(message_class: Any) -> Callable[[bytes], Any]:
+    def parse(data: bytes) -> Any:
+        try:
+            return message_class.FromString(data)
+        except DecodeError as error:
+            return _Undecodable(message_class.DESCRIPTOR.full_name, str(error))
+
+    return parse
+
+
+def _refusing_undecodable(method: str, behaviour: Callable[[Any, Any], Any]) -> Callable:
+    def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            log.warning(
+                "method=%s result=INVALID_ARGUMENT reason=%r", method, "undecodable request"
+            )
+            context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"the request is not a valid {request.message_type}: {request.reason}",
+            )
+        return behaviour(request, context)
+
+    return handle
+
+
+def _suggestion_handlers(servicer: api_pb2_grpc.SuggestionServicer) -> grpc.GenericRpcHandler:
+    """Katib's Suggestion service, with requests parsed by :func:`_lenient_parser`."""
+    methods = {
+        "GetSuggestions": (
+            servicer.GetSuggestions,
+            api_pb2.GetSuggestionsRequest,
+            api_pb2.GetSuggestionsReply,
+        ),
+        "ValidateAlgorithmSettings": (
+            servicer.ValidateAlgorithmSettings,
+            api_pb2.ValidateAlgorithmSettingsRequest,
+            api_pb2.ValidateAlgorithmSettingsReply,
+        ),
+    }
+    handlers = {
+        name: grpc.unary_unary_rpc_method_handler(
+            _refusing_undecodable(name, behaviour),
+            request_deserializer=_lenient_parser(request_class),
+            response_serializer=reply_class.SerializeToString,
+        )
+        for name, (behaviour, request_class, reply_class) in methods.items()
+    }
+    service = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
+    return grpc.method_handlers_generic_handler(service, handlers)

@@ -2,9 +2,8 @@
 
 A subclass implements :meth:`SuggestionServicer.validate` and :meth:`SuggestionServicer.suggest`
 on plain data (``katib_nas.wire``). This base converts the messages, serialises calls for the
-same experiment, answers ``INVALID_ARGUMENT`` for :class:`~katib_nas.errors.InvalidArgument`
-(and for a ``current_request_number`` or a reply too large for a gRPC client), and logs one line
-per call: experiment, method, request size, result and milliseconds.
+same experiment, answers ``INVALID_ARGUMENT`` for :class:`~katib_nas.errors.InvalidArgument`,
+and logs one line per call: experiment, method, request size, result and milliseconds.
 """
 
 from __future__ import annotations
@@ -24,12 +23,11 @@ from katib_nas.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
 
-# A reply must fit in what a gRPC client accepts by default (4 MiB; Katib's controller, in Go,
-# keeps that default): a larger one is refused by the client, and one built for an absurd count
-# (current_request_number is an int32) would exhaust the service's memory first. No Katib
-# experiment runs more than this many trials at once.
+# Katib asks for at most parallelTrialCount suggestions at once. A larger number is a client
+# error, and answering it could exhaust memory or build a reply larger than the 4 MiB that gRPC
+# clients (Katib's controller among them) accept by default.
+MAX_SUGGESTIONS_PER_CALL = 1000
 MAX_REPLY_BYTES = 4 * 1024 * 1024
-MAX_REQUEST_NUMBER = 10_000
 
 
 class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
@@ -72,31 +70,24 @@ class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
         self, request: api_pb2.GetSuggestionsRequest, context: grpc.ServicerContext
     ) -> api_pb2.GetSuggestionsReply:
         def call() -> api_pb2.GetSuggestionsReply:
-            if request.current_request_number < 0:
+            count = request.current_request_number
+            if not 0 <= count <= MAX_SUGGESTIONS_PER_CALL:
                 raise InvalidArgument(
-                    f"current_request_number must be >= 0, got {request.current_request_number}"
-                )
-            if request.current_request_number > MAX_REQUEST_NUMBER:
-                raise InvalidArgument(
-                    f"current_request_number {request.current_request_number} asks for more "
-                    f"than {MAX_REQUEST_NUMBER} suggestions at once; lower parallelTrialCount"
+                    f"current_request_number must be in [0, {MAX_SUGGESTIONS_PER_CALL}], "
+                    f"got {count}"
                 )
             experiment = wire.experiment_from_proto(request.experiment)
             trials = wire.trials_from_proto(request.trials)
             with self.experiment_lock(experiment.name):
                 self.validate(experiment)
-                suggestions = self.suggest(experiment, trials, request.current_request_number)
-            if len(suggestions) != request.current_request_number:
-                raise RuntimeError(
-                    f"{len(suggestions)} suggestions made for "
-                    f"{request.current_request_number} requested"
-                )
+                suggestions = self.suggest(experiment, trials, count)
+            if len(suggestions) != count:
+                raise RuntimeError(f"{len(suggestions)} suggestions made for {count} requested")
             reply = wire.reply_from_assignments(suggestions)
             if reply.ByteSize() > MAX_REPLY_BYTES:
                 raise InvalidArgument(
-                    f"{len(suggestions)} suggestions make a reply of {reply.ByteSize():,} bytes, "
-                    f"more than the {MAX_REPLY_BYTES:,} a gRPC client (Katib's controller) "
-                    "accepts; lower parallelTrialCount"
+                    f"{count} suggestions make a reply of {reply.ByteSize()} bytes, more than "
+                    f"the {MAX_REPLY_BYTES} a gRPC client accepts by default; ask for fewer"
                 )
             return reply
 

@@ -55,6 +55,13 @@ class Setting:
         """The typed value of ``raw``; raises InvalidArgument saying what is wrong."""
         if self.none_allowed and raw == NONE_VALUE:
             return None
+        if not (raw.isascii() and raw.isprintable()):
+            # Non-ASCII digits and control characters parse as numbers but reach the trial's
+            # command line verbatim (DARTS copies the text), where they do not survive.
+            raise InvalidArgument(
+                f"algorithm setting {self.name}={raw!r} holds characters other than printable "
+                f"ASCII: must be {self.describe_range()}"
+            )
         value = self._convert(raw)
         if self.kind is not bool and not self._in_range(value):
             raise InvalidArgument(
@@ -76,7 +83,10 @@ class Setting:
             except ValueError:
                 pass
             else:
-                if math.isfinite(value) or (self.high is None and value == math.inf):
+                # An int of any size is finite (and too large for math.isfinite).
+                if isinstance(value, int) or math.isfinite(value):
+                    return value
+                if self.high is None and value == math.inf:
                     return value
                 raise InvalidArgument(
                     f"algorithm setting {self.name}={raw!r} is not a finite number: "

@@ -21,7 +21,8 @@ from katib_nas.search_space import (
     ParameterSpec,
 )
 
-_PARAMETER_TYPES = {
+# ParameterType enum -> the name Katib's YAML and katib_nas.search_space use.
+PARAMETER_TYPE_NAMES = {
     api_pb2.CATEGORICAL: CATEGORICAL,
     api_pb2.INT: INT,
     api_pb2.DOUBLE: DOUBLE,
@@ -92,7 +93,7 @@ def _parameter_from_proto(message: api_pb2.ParameterSpec) -> ParameterSpec:
     space = message.feasible_space
     return ParameterSpec(
         name=message.name,
-        parameter_type=_PARAMETER_TYPES.get(message.parameter_type, UNKNOWN),
+        parameter_type=PARAMETER_TYPE_NAMES.get(message.parameter_type, UNKNOWN),
         min=space.min,
         max=space.max,
         step=space.step,

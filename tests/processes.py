@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from katib_nas.api import api_pb2_grpc
+from katib_nas.runner.suggestion_client import start_service_process
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,20 +58,25 @@ class ServiceProcess:
 def start_service(
     algorithm: str, workdir: Path, *extra: str, timeout: float = 60
 ) -> ServiceProcess:
-    port_file = workdir / "port"
+    """``python -m katib_nas.<algorithm>`` started as the runner starts it, connected once ready.
+
+    Its log is ``workdir/service.log``; it is not tied to this process by the orphan guard (the
+    tests stop every service they start).
+    """
     log_path = workdir / "service.log"
-    command = [sys.executable, "-m", f"katib_nas.{algorithm}", "--port", "0"]
-    command += ["--host", "127.0.0.1", "--port-file", str(port_file), *extra]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), cwd=workdir
-        )
-    deadline = time.monotonic() + timeout
-    while not port_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"{algorithm} service did not start:\n{log_path.read_text()}")
-        time.sleep(0.05)
-    service = ServiceProcess(process, int(port_file.read_text()), log_path)
-    grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    process, port = start_service_process(
+        algorithm,
+        workdir,
+        extra,
+        log_path=log_path,
+        env=subprocess_env(),
+        deadline=time.monotonic() + timeout,
+        guard=False,
+    )
+    service = ServiceProcess(process, port, log_path)
+    try:
+        grpc.channel_ready_future(service.channel).result(timeout=timeout)
+    except grpc.FutureTimeoutError:
+        service.stop(signal.SIGKILL)
+        raise RuntimeError(f"{algorithm} service never became ready:\n{service.log()}") from None
     return service

@@ -6,7 +6,6 @@ import pytest
 
 from katib_nas.errors import InvalidArgument
 from katib_nas.search_space import (
-    MAX_FEASIBLE_VALUES,
     GraphConfig,
     OperationSpec,
     ParameterSpec,
@@ -67,13 +66,3 @@ def test_double_values_do_not_drift():
 def test_graph_checks(graph, message):
     with pytest.raises(InvalidArgument, match=message):
         validate_graph(graph)
-
-
-def test_a_range_may_give_at_most_max_feasible_values():
-    largest = ParameterSpec("n", "int", "1", str(MAX_FEASIBLE_VALUES), "1")
-    validate_operations(op(largest))
-    assert len(feasible_values(largest)) == MAX_FEASIBLE_VALUES
-    with pytest.raises(InvalidArgument, match=r'parameter "n".*10,001 values; at most 10000'):
-        validate_operations(op(ParameterSpec("n", "int", "0", str(MAX_FEASIBLE_VALUES), "1")))
-    with pytest.raises(InvalidArgument, match="at most 10000"):
-        validate_operations(op(ParameterSpec("rate", "double", "0", "1", "1e-300")))

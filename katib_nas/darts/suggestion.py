@@ -8,9 +8,9 @@ Katib's order and formats (contract 3.3): ``algorithm-settings`` (a JSON object 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from katib_nas import swapped_json
 from katib_nas.darts.primitives import (
     SKIP_CONNECTION,
     SUPPORTED_PRIMITIVES,
@@ -28,6 +28,7 @@ from katib_nas.search_space import (
 from katib_nas.settings import parse_settings
 from katib_nas.wire import Assignments
 
+# The assignments of every DARTS suggestion, in the order the service returns them.
 ASSIGNMENT_NAMES = ("algorithm-settings", "search-space", "num-layers")
 
 
@@ -82,18 +83,14 @@ def settings_json_object(settings: tuple[tuple[str, str], ...]) -> dict[str, Any
     return values
 
 
-def quote_swap(value: Any) -> str:
-    """JSON with every ``"`` turned into ``'``, the form Katib's trial templates carry."""
-    return json.dumps(value).replace('"', "'")
-
-
 def suggestions(
     nas: NasConfig, settings: tuple[tuple[str, str], ...], count: int
 ) -> list[Assignments]:
     """``count`` identical suggestions for a validated experiment."""
-    entry = [
-        ("algorithm-settings", quote_swap(settings_json_object(settings))),
-        ("search-space", quote_swap(search_space(nas))),
-        ("num-layers", str(nas.graph.num_layers)),
-    ]
+    values = (
+        swapped_json.dumps(settings_json_object(settings)),
+        swapped_json.dumps(search_space(nas)),
+        str(nas.graph.num_layers),
+    )
+    entry = list(zip(ASSIGNMENT_NAMES, values, strict=True))
     return [list(entry) for _ in range(count)]

@@ -18,7 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from katib_nas import swapped_json
 from katib_nas.enas.search_space import SearchSpace
+
+# The assignments of one ENAS suggestion, in the order the service returns them.
+ASSIGNMENT_NAMES = ("architecture", "nn_config")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,13 @@ def format_nn_config(space: SearchSpace, arc: Architecture) -> str:
         "output_sizes": list(space.output_sizes),
         "embedding": embedding,
     }
-    return json.dumps(config).replace('"', "'")
+    return swapped_json.dumps(config)
+
+
+def assignments(space: SearchSpace, arc: Architecture) -> list[tuple[str, str]]:
+    """The (name, value) pairs of one suggestion, named as :data:`ASSIGNMENT_NAMES`."""
+    values = (format_architecture(arc), format_nn_config(space, arc))
+    return list(zip(ASSIGNMENT_NAMES, values, strict=True))
 
 
 def parse_architecture(text: str, space: SearchSpace) -> Architecture:
@@ -66,7 +76,7 @@ def parse_architecture(text: str, space: SearchSpace) -> Architecture:
     range, or a skip bit other than 0 or 1.
     """
     try:
-        rows = json.loads(text.replace("'", '"'))
+        rows = swapped_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArchitectureError(f"architecture is not JSON ({exc.msg} at {exc.pos})") from exc
     except RecursionError:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 import time
@@ -133,14 +134,7 @@ class ExperimentRegistry:
             stored = None
         fingerprint, description = fingerprint_of(space, settings, objective)
         if stored is not None and stored.fingerprint != fingerprint:
-            archived = self.store.archive(name, stored.fingerprint)
-            logger.warning(
-                "search space or settings differ from the stored state, starting afresh "
-                "experiment=%s changes=%r old_state=%s",
-                name,
-                describe_changes(stored.description, description),
-                archived,
-            )
+            self._archive_replaced(name, stored.fingerprint, stored.description, description)
             stored = None
         experiment = EnasExperiment(
             name, space, settings, objective, self.store, stored, self.seed
@@ -162,15 +156,21 @@ class ExperimentRegistry:
         objective: Objective,
     ) -> EnasExperiment:
         _, description = fingerprint_of(space, settings, objective)
-        archived = self.store.archive(old.name, old.fingerprint)
+        self._archive_replaced(old.name, old.fingerprint, old.description, description)
+        return EnasExperiment(old.name, space, settings, objective, self.store, None, self.seed)
+
+    def _archive_replaced(
+        self, name: str, fingerprint: str, old: dict[str, Any], new: dict[str, Any]
+    ) -> None:
+        """Move the state of a replaced experiment aside and say what changed."""
+        archived = self.store.archive(name, fingerprint)
         logger.warning(
             "search space or settings differ from the stored state, starting afresh "
             "experiment=%s changes=%r old_state=%s",
-            old.name,
-            describe_changes(old.description, description),
+            name,
+            describe_changes(old, new),
             archived,
         )
-        return EnasExperiment(old.name, space, settings, objective, self.store, None, self.seed)
 
 
 def release_free_heap() -> None:
@@ -179,11 +179,18 @@ def release_free_heap() -> None:
     Tracing the controller's TensorFlow functions (on an experiment's first sampling and first
     training call) allocates and frees tens of MiB; glibc keeps those pages, which count as
     anonymous memory against a container's limit although nothing uses them. The registry calls
-    this after every call that traced and every ``TRIM_EVERY_CALLS`` calls (about 2 ms each).
+    this after every call that traced and every ``TRIM_EVERY_CALLS`` calls.
     """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once (finding libc runs ``ldconfig``), or None."""
     name = ctypes.util.find_library("c")
     if not name:
-        return
-    libc = ctypes.CDLL(name)
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+        return None
+    trim: Callable[[int], int] | None = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    return trim

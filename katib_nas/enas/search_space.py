@@ -12,24 +12,11 @@ INT values are integers. Katib crashes on DOUBLE and DISCRETE parameters; here D
 to ``min, min + step, ...`` up to ``max`` inclusive and DISCRETE to its list as numbers (both
 through :func:`katib_nas.search_space.feasible_values`). An operation with no parameters has one
 id with empty ``opt_params``.
-
-Two bounds keep a mistyped search space from taking the service down (both are counted before
-anything is built):
-
-* at most :data:`MAX_OPERATION_IDS` operation ids in all. The controller holds an embedding and
-  a softmax row per id, with Adam's two moments each (``6 H N`` floats for hidden size ``H``);
-  a product of a few wide parameters reaches millions of ids and gigabytes, and a policy over
-  that many choices cannot learn from the few hundred trials an experiment runs.
-* at most :data:`MAX_NUM_LAYERS` layers. The ``architecture`` string has ``L (L + 1) / 2``
-  numbers; for 256 layers and 3-digit ids it is about 100 KB, while Linux refuses a single
-  command-line argument over 128 KiB, so the trial of a deeper network could not even be
-  started (and sampling 20,000 layers takes gigabytes).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +25,6 @@ from katib_nas.errors import InvalidArgument
 from katib_nas.search_space import NasConfig, OperationSpec, feasible_values
 
 ParamValue = str | int | float
-
-MAX_OPERATION_IDS = 10_000
-MAX_NUM_LAYERS = 256
 
 
 @dataclass(frozen=True)
@@ -71,13 +55,6 @@ def expand_operations(operations: Sequence[OperationSpec]) -> tuple[Operation, .
         names = [p.name for p in op.parameters]
         value_lists = [feasible_values(p) for p in op.parameters]
         before = len(expanded)
-        if before + math.prod(len(values) for values in value_lists) > MAX_OPERATION_IDS:
-            raise InvalidArgument(
-                f"operation {op.operation_type!r}: the operations up to this one give "
-                f"{before + math.prod(len(values) for values in value_lists):,} operation ids "
-                f"(every combination of their parameters' values); at most {MAX_OPERATION_IDS} "
-                "are allowed"
-            )
 
         for combination in itertools.product(*value_lists):
             opt_params = tuple(zip(names, combination, strict=True))
@@ -108,12 +85,6 @@ class SearchSpace:
     @classmethod
     def from_nas_config(cls, nas_config: NasConfig) -> SearchSpace:
         graph = nas_config.graph
-        if graph.num_layers > MAX_NUM_LAYERS:
-            raise InvalidArgument(
-                f"graphConfig: numLayers {graph.num_layers} is more than ENAS allows "
-                f"({MAX_NUM_LAYERS}): the architecture of a deeper network does not fit in the "
-                "trial's command line"
-            )
         return cls(
             num_layers=graph.num_layers,
             input_sizes=tuple(graph.input_sizes),

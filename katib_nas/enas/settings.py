@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
         low=0.0,
         high=1.0,
         low_open=True,
+        # Katib allows 1.0, but the skip penalty KL(p || target) needs log(1 - target).
+        high_open=True,
         help="skip-connection probability the skip penalty pulls towards",
     ),
     Setting(
@@ -107,8 +109,6 @@ SETTINGS: tuple[Setting, ...] = (
         help="log the training loss every this many controller steps",
     ),
 )
-
-SETTING_NAMES: tuple[str, ...] = tuple(s.name for s in SETTINGS)
 
 
 def parse_enas_settings(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from katib_nas.atomic_files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,25 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self.remove_stale_temporaries()
+
+    def remove_stale_temporaries(self, older_than_s: float = 60.0) -> int:
+        """Delete temporary files that a process killed mid-write left behind.
+
+        A write takes milliseconds, so a temporary older than ``older_than_s`` belongs to no
+        writer; younger ones are left alone in case another process shares the directory.
+        """
+        removed = 0
+        for leftover in self.directory.glob(".*.npz.*.tmp"):
+            try:
+                if time.time() - leftover.stat().st_mtime > older_than_s:
+                    leftover.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            logger.info("state_dir=%s removed_temporaries=%d", self.directory, removed)
+        return removed
 
     def path(self, experiment: str) -> Path:
         return self.directory / f"{_file_stem(experiment)}.npz"
@@ -120,16 +141,7 @@ class StateStore:
         arrays.update({f"optimizer_{i}": v for i, v in enumerate(state.optimizer)})
 
         path = self.path(state.experiment)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
         return path
 
     def archive(self, experiment: str, fingerprint: str) -> Path | None:

@@ -17,14 +17,13 @@ of :mod:`katib_nas.runner.admission`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from katib_nas.runner.admission import Problem
+from katib_nas.runner.field_checks import Problem, closest, describe
 
 # Go's JSON decoder leaves a field at its zero value for `null`, so every type admits null.
 _STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -151,7 +150,7 @@ def _problems_of(error: ValidationError) -> list[Problem]:
         return [
             Problem(
                 yaml_path([*error.absolute_path, name]),
-                f"is not a field of Katib's v1beta1 Experiment{_closest(name, known)}; "
+                f"is not a field of Katib's v1beta1 Experiment{closest(name, known)}; "
                 f"the fields here are {', '.join(known)}",
             )
             for name in unknown
@@ -171,20 +170,7 @@ def yaml_path(parts: Sequence[str | int] | Any) -> str:
     return text or "(document)"
 
 
-def _closest(name: str, known: Sequence[str]) -> str:
-    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
 def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value}; quote it if a string is meant"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "null" if value is None else type(value).__name__
+    """What ``value`` is; a number gets the hint that YAML needs quotes for a string."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return describe(value) + ("; quote it if a string is meant" if is_number else "")

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import katib_nas
-from katib_nas.runner.admission import Problem
+from katib_nas import swapped_json
+from katib_nas.runner.field_checks import Problem
+from katib_nas.runner.template_checks import PLACEHOLDER, primary_container
 
 REGISTRY = "ghcr.io/katib-nas"
 IMAGE_TAG = f"v{katib_nas.__version__}"
 
-PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]+)\}")
 PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
 # Interpreter flags that take no value and may stand before the script or -m.
 PYTHON_FLAGS = {"-u", "-B", "-O", "-OO", "-E", "-I", "-s", "-S", "-q"}
@@ -100,7 +101,7 @@ def split_image(image: str) -> tuple[str, str]:
 
 def check_trial_command(doc: Any) -> list[Problem]:
     """Problems of the primary container when it runs one of katib-nas's trial images."""
-    found = _primary_container(doc)
+    found = primary_container(doc)
     if found is None:
         return []
     index, container = found
@@ -153,21 +154,6 @@ def check_trial_command(doc: Any) -> list[Problem]:
     return problems
 
 
-def _primary_container(doc: Any) -> tuple[int, Mapping[str, Any]] | None:
-    try:
-        template = doc["spec"]["trialTemplate"]
-        containers = template["trialSpec"]["spec"]["template"]["spec"]["containers"]
-        primary = template["primaryContainerName"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(containers, Sequence):
-        return None
-    for index, container in enumerate(containers):
-        if isinstance(container, Mapping) and container.get("name") == primary:
-            return index, container
-    return None
-
-
 def _algorithm(doc: Mapping[str, Any]) -> str | None:
     algorithm = (doc.get("spec") or {}).get("algorithm") or {}
     name = algorithm.get("algorithmName") if isinstance(algorithm, Mapping) else None
@@ -196,10 +182,6 @@ def sample_values(doc: Mapping[str, Any], algorithm: str) -> dict[str, str]:
     return values
 
 
-def _quote_swapped(value: Any) -> str:
-    return json.dumps(value).replace('"', "'")
-
-
 def _enas_values(
     layers: int, graph: Mapping[str, Any], operations: Sequence[Mapping[str, Any]]
 ) -> dict[str, str]:
@@ -219,7 +201,7 @@ def _enas_values(
             "0": {"opt_id": 0, "opt_type": str(first.get("operationType")), "opt_params": params}
         },
     }
-    return {"architecture": json.dumps(architecture), "nn_config": _quote_swapped(nn_config)}
+    return {"architecture": json.dumps(architecture), "nn_config": swapped_json.dumps(nn_config)}
 
 
 def _darts_values(
@@ -236,8 +218,8 @@ def _darts_values(
     settings.setdefault("w_lr", 0.025)
     primitives = [f"{op.get('operationType')}_3x3" for op in operations] or ["skip_connection"]
     return {
-        "algorithm-settings": _quote_swapped(settings),
-        "search-space": _quote_swapped(primitives),
+        "algorithm-settings": swapped_json.dumps(settings),
+        "search-space": swapped_json.dumps(primitives),
         "num-layers": str(layers),
     }
 

@@ -1,15 +1,16 @@
 """``katib-nas run EXPERIMENT.yaml``: the command line of the local runner.
 
 Exit status: 0 when the experiment succeeded (goal or maxTrialCount reached), 1 when it failed
-(more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid,
-the work directory cannot be written or the suggestion service rejected the algorithm settings,
-3 when the suggestion service could not be used, 130 when interrupted (run the same command again
-to continue).
+(more than maxFailedTrialCount trials failed), 2 when the Experiment or the options are invalid or
+the suggestion service rejected the algorithm settings, 3 when the suggestion service could not be
+used, 4 when the work directory could not be written (a full or read-only disk; what was saved
+before is kept), 130 when interrupted (run the same command again to continue).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -18,11 +19,32 @@ from types import FrameType
 
 from tqdm import tqdm
 
+from katib_nas.logs import FORMAT
 from katib_nas.runner.experiment import ExperimentError, load_experiment
 from katib_nas.runner.loop import Runner, RunnerError, RunOptions
 from katib_nas.runner.suggestion_client import SettingsRejected, SuggestionError
 
 log = logging.getLogger(__name__)
+
+# Errors of a work directory that cannot be written: full, over quota, read-only, not permitted.
+# A path through a file (ENOTDIR) or onto a directory (EISDIR) cannot be written either.
+WORKDIR_ERRNOS = (
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOTDIR,
+    errno.EISDIR,
+)
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -61,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="use a running suggestion service instead of starting one",
     )
+    parser.add_argument(
+        "--trial-timeout",
+        type=_positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop a trial running longer than this and mark it FAILED (DeadlineExceeded); "
+        "default: the trial Job's activeDeadlineSeconds, else no limit",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every step to stderr")
     return parser
@@ -89,23 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         parallel=args.parallel,
         suggestion_address=args.suggestion_address,
         progress=not args.no_progress,
+        trial_timeout=args.trial_timeout,
     )
 
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    handlers: list[logging.Handler] = []
     try:
         handlers = _configure_logging(workdir, verbose=args.verbose)
-    except OSError as exc:
-        sys.stderr.write(f"error: {_unusable_workdir(workdir, exc)}\n")
-        return 2
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
         outcome = Runner(experiment, options).run()
-    except OSError as exc:
-        # Results are written atomically: what finished before this is in results.json.
-        sys.stderr.write(
-            f"error: {_unusable_workdir(workdir, exc)}; the trials that finished before are "
-            "kept in results.json, run the same command again once it can be written\n"
-        )
-        return 2
     except RunnerError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -120,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
             "run the same command again to continue.\n"
         )
         return 3
+    except OSError as exc:
+        if exc.errno not in WORKDIR_ERRNOS:
+            raise
+        sys.stderr.write(
+            f"error: cannot write to the work directory {workdir.resolve()}: {exc}\n"
+            "Trials recorded as finished in results.json are kept; make the directory "
+            "writable (or free space) and run the same command again to continue.\n"
+        )
+        return 4
     finally:
         signal.signal(signal.SIGTERM, previous)
         root = logging.getLogger()
@@ -137,11 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if outcome.state == "Succeeded" else 1
 
 
-def _unusable_workdir(workdir: Path, exc: OSError) -> str:
-    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(workdir) else ""
-    return f"cannot use the work directory {workdir}{where}: {exc.strerror or exc}"
-
-
 class _ProgressSafeHandler(logging.Handler):
     """Log records to stderr through tqdm, so they do not tear the progress bar."""
 
@@ -155,7 +180,7 @@ class _ProgressSafeHandler(logging.Handler):
 def _configure_logging(workdir: Path, verbose: bool) -> list[logging.Handler]:
     """INFO and above to ``workdir/runner.log``; warnings (everything with -v) to stderr."""
     workdir.mkdir(parents=True, exist_ok=True)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    formatter = logging.Formatter(FORMAT)
     to_file = logging.FileHandler(workdir / "runner.log", encoding="utf-8")
     to_file.setLevel(logging.INFO)
     to_console = _ProgressSafeHandler(logging.INFO if verbose else logging.WARNING)

@@ -28,18 +28,14 @@ from typing import Any
 
 import yaml
 
+from katib_nas import wire
 from katib_nas.api import api_pb2
 from katib_nas.manifests.experiment_schema import check_shape
 from katib_nas.runner.admission import Problem, check_experiment, check_runnable_locally
 
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
 
-_PARAMETER_TYPES = {
-    "double": api_pb2.DOUBLE,
-    "int": api_pb2.INT,
-    "discrete": api_pb2.DISCRETE,
-    "categorical": api_pb2.CATEGORICAL,
-}
+_PARAMETER_TYPES = {name: enum for enum, name in wire.PARAMETER_TYPE_NAMES.items()}
 _DISTRIBUTIONS = {
     "uniform": api_pb2.UNIFORM,
     "logUniform": api_pb2.LOG_UNIFORM,
@@ -207,7 +203,7 @@ def experiment_from_dict(
             for s in spec["algorithm"].get("algorithmSettings") or []
         ),
         objective=_objective(spec["objective"]),
-        nas_config=_nas_config(spec["nasConfig"]),
+        nas_config=nas_config_from_yaml(spec["nasConfig"]),
         parallel_trial_count=spec.get("parallelTrialCount") or DEFAULT_PARALLEL_TRIAL_COUNT,
         max_trial_count=spec.get("maxTrialCount"),
         max_failed_trial_count=spec.get("maxFailedTrialCount"),
@@ -241,7 +237,8 @@ def _objective(doc: Mapping[str, Any]) -> Objective:
     )
 
 
-def _nas_config(doc: Mapping[str, Any]) -> NasConfig:
+def nas_config_from_yaml(doc: Mapping[str, Any]) -> NasConfig:
+    """The typed ``spec.nasConfig`` of an Experiment that check_experiment accepts."""
     graph = doc["graphConfig"]
     operations = []
     for op in doc["operations"]:
@@ -304,18 +301,30 @@ def to_api(
         objective=objective_to_api(experiment.objective),
     )
     spec.parameter_specs.SetInParent()
+    spec.nas_config.CopyFrom(nas_config_to_api(experiment.nas_config))
 
-    graph = experiment.nas_config.graph_config
-    spec.nas_config.graph_config.num_layers = graph.num_layers or 0
-    spec.nas_config.graph_config.input_sizes.extend(graph.input_sizes)
-    spec.nas_config.graph_config.output_sizes.extend(graph.output_sizes)
-    spec.nas_config.operations.SetInParent()
-    for op in experiment.nas_config.operations:
-        message = spec.nas_config.operations.operation.add(operation_type=op.operation_type)
-        message.parameter_specs.SetInParent()
+    parallel = parallel_trial_count or experiment.parallel_trial_count
+    spec.parallel_trial_count = parallel
+    max_trials = max_trial_count or experiment.max_trial_count
+    if max_trials is not None:
+        spec.max_trial_count = max_trials
+    return api_pb2.Experiment(name=experiment.name, spec=spec)
+
+
+def nas_config_to_api(nas: NasConfig) -> api_pb2.NasConfig:
+    """The NasConfig message ConvertExperiment builds (operations and their specs always set)."""
+    message = api_pb2.NasConfig()
+    graph = nas.graph_config
+    message.graph_config.num_layers = graph.num_layers or 0
+    message.graph_config.input_sizes.extend(graph.input_sizes)
+    message.graph_config.output_sizes.extend(graph.output_sizes)
+    message.operations.SetInParent()
+    for op in nas.operations:
+        operation = message.operations.operation.add(operation_type=op.operation_type)
+        operation.parameter_specs.SetInParent()
         for p in op.parameters:
             space = p.feasible_space
-            message.parameter_specs.parameters.add(
+            operation.parameter_specs.parameters.add(
                 name=p.name,
                 parameter_type=_PARAMETER_TYPES.get(p.parameter_type, api_pb2.UNKNOWN_TYPE),
                 feasible_space=api_pb2.FeasibleSpace(
@@ -328,10 +337,4 @@ def to_api(
                     ),
                 ),
             )
-
-    parallel = parallel_trial_count or experiment.parallel_trial_count
-    spec.parallel_trial_count = parallel
-    max_trials = max_trial_count or experiment.max_trial_count
-    if max_trials is not None:
-        spec.max_trial_count = max_trials
-    return api_pb2.Experiment(name=experiment.name, spec=spec)
+    return message

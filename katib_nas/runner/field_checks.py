@@ -75,6 +75,9 @@ class FieldChecker:
 
 
 def describe(value: Any) -> str:
+    """What a YAML value is, for a message: ``the number 5``, ``a list``, ``null``."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
@@ -89,5 +92,6 @@ def describe(value: Any) -> str:
 
 
 def closest(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the choice nearest ``word``, or "" when none is near."""
     match = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""

@@ -3,7 +3,9 @@
 Each turn of the loop, as Katib's controllers do (contract section 9):
 
 1. Finished trial processes are collected: exit code 0 with the objective metric reported is
-   SUCCEEDED, exit code 0 without it METRICSUNAVAILABLE, any other exit FAILED.
+   SUCCEEDED, exit code 0 without it METRICSUNAVAILABLE, any other exit FAILED. A trial running
+   longer than its deadline (the trial Job's ``activeDeadlineSeconds``, or ``--trial-timeout``)
+   is stopped and FAILED with reason ``DeadlineExceeded``, as Kubernetes fails such a Job.
 2. The experiment ends when a SUCCEEDED trial's objective value reaches the goal
    (``>= goal`` when maximising, ``<= goal`` when minimising; running trials are stopped), when
    more than ``maxFailedTrialCount`` trials have FAILED, or when ``maxTrialCount`` trials have
@@ -65,6 +67,9 @@ from katib_nas.runner.trials import (
 log = logging.getLogger(__name__)
 
 
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+
+
 class RunnerError(RuntimeError):
     """The run cannot go on (a work directory of another experiment, a bad suggestion...)."""
 
@@ -78,6 +83,7 @@ class RunOptions:
     poll_interval: float = 0.25
     stop_grace: float = 10.0
     progress: bool = True
+    trial_timeout: float | None = None
 
 
 RESUME_HINT = "run the same command again to continue"
@@ -103,6 +109,7 @@ class Runner:
         self.max_trials = options.max_trials or experiment.max_trial_count
         self.parallel = options.parallel or experiment.parallel_trial_count
         self.max_failed = experiment.max_failed_trial_count
+        self.trial_timeout = options.trial_timeout or _active_deadline(experiment)
         self.running: dict[str, TrialProcess] = {}
         self._lock = self._lock_workdir()
         self.results = self._load_or_create()
@@ -361,13 +368,26 @@ class Runner:
     def _collect_finished(self) -> None:
         for name, process in list(self.running.items()):
             code = process.poll()
+            if code is None and self._past_deadline(process):
+                log.warning(
+                    "trial=%s deadline_s=%s exceeded: stopping it", name, self.trial_timeout
+                )
+                code = process.stop(self.options.stop_grace)
+                del self.running[name]
+                self._finish(self.results.trial(name), code, DEADLINE_EXCEEDED, FAILED)
+                continue
             if code is None:
                 continue
             del self.running[name]
             self._finish(self.results.trial(name), code)
         self._save()
 
-    def _finish(self, record: TrialRecord, code: int, reason: str = "") -> None:
+    def _past_deadline(self, process: TrialProcess) -> bool:
+        return self.trial_timeout is not None and process.running_for() > self.trial_timeout
+
+    def _finish(
+        self, record: TrialRecord, code: int, reason: str = "", condition: str = KILLED
+    ) -> None:
         objective = self.experiment.objective
         summaries = collect_file(
             str(self.workdir / record.log), objective.metric_names, self.experiment.metrics_formats
@@ -376,7 +396,7 @@ class Runner:
         record.exit_code = code
         record.end_time = now()
         if reason:
-            record.condition, record.reason = KILLED, reason
+            record.condition, record.reason = condition, reason
         elif code != 0:
             record.condition, record.reason = FAILED, "TrialFailed"
         elif not summaries[objective.objective_metric_name].reported:
@@ -448,6 +468,19 @@ def last_line(path: Path, limit: int = 300) -> str:
     if not lines:
         return ""
     return lines[-1] if len(lines[-1]) <= limit else lines[-1][: limit - 3] + "..."
+
+
+def _active_deadline(experiment: Experiment) -> float | None:
+    """The trial Job's ``spec.activeDeadlineSeconds``: the time-out Kubernetes gives a trial."""
+    job_spec = experiment.trial_spec.get("spec") or {}
+    value = job_spec.get("activeDeadlineSeconds") if isinstance(job_spec, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise RunnerError(
+            f"trialSpec.spec.activeDeadlineSeconds must be a positive number, got {value!r}"
+        )
+    return float(value)
 
 
 def _short(value: str) -> str:

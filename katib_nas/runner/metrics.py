@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -135,10 +135,3 @@ def collect_file(
             return collect(handle, metric_names, filters)
     except FileNotFoundError:
         return {name: MetricSummary() for name in metric_names}
-
-
-def observation_values(
-    summaries: Mapping[str, MetricSummary], strategies: Mapping[str, str]
-) -> dict[str, str]:
-    """Metric name -> the value Katib sends for it; empty string for a metric with no strategy."""
-    return {name: s.value(strategies.get(name, "")) for name, s in summaries.items()}

@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
+from katib_nas import swapped_json
 from katib_nas.runner.metrics import parse_float
 
 Cell = list[list[tuple[str, int]]]
@@ -151,7 +152,7 @@ def _arrow(
 def _draw_enas(assignments: dict[str, str], path: Path) -> bool:
     try:
         arch = json.loads(assignments["architecture"])
-        config = json.loads(assignments["nn_config"].replace("'", '"'))
+        config = swapped_json.loads(assignments["nn_config"])
     except (KeyError, ValueError):
         return False
     embedding = config.get("embedding", {})

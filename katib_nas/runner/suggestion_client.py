@@ -9,8 +9,10 @@ restart) or connects to ``--suggestion-address``. It waits until the gRPC health
   ``INVALID_ARGUMENT`` and ``UNKNOWN`` reject the Experiment, ``UNAVAILABLE`` is retried, and
   any other answer counts as valid.
 * :meth:`get_suggestions` calls ``GetSuggestions`` with Katib's 60 s deadline and checks that
-  the reply holds exactly the number of assignments asked for. A service started here that has
-  exited is started again first (ENAS continues from its state directory).
+  the reply holds exactly the number of assignments asked for. When a call fails because the
+  service started here has died, it is started again (as Kubernetes restarts a crashed
+  suggestion pod; ENAS continues from its state directory) and the call is repeated, up to
+  ``MAX_RESTARTS`` times in a row.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -35,6 +38,7 @@ RPC_TIMEOUT = 60.0
 START_TIMEOUT = 120.0  # a service started here: Python, gRPC and (ENAS) TensorFlow imports
 CONNECT_TIMEOUT = 10.0  # a service given by address is expected to be up already
 VALIDATE_RETRIES = 10
+MAX_RESTARTS = 3  # consecutive restarts of a dead service before giving up
 
 
 class SuggestionError(RuntimeError):
@@ -63,6 +67,7 @@ class SuggestionService:
         self.process: subprocess.Popen[bytes] | None = None
         self.channel: grpc.Channel | None = None
         self._stub: api_pb2_grpc.SuggestionStub | None = None
+        self.restarts = 0
 
     def __enter__(self) -> SuggestionService:
         self.start()
@@ -88,53 +93,19 @@ class SuggestionService:
         log.info("algorithm=%s address=%s serving", self.algorithm, self.address)
 
     def _spawn(self, deadline: float) -> int:
-        port_file = self.workdir / "suggestion.port"
-        port_file.unlink(missing_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            f"katib_nas.{self.algorithm}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-        ]
+        extra: list[str] = []
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            argv += ["--state-dir", str(self.state_dir)]
-        with open(self.log_path, "ab") as log_file:
-            self.process = subprocess.Popen(
-                guarded(argv),
-                cwd=self.workdir,
-                env=trial_environment_base(),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        log.info(
-            "algorithm=%s pid=%d starting argv=%s",
+            extra = ["--state-dir", str(self.state_dir)]
+        self.process, port = start_service_process(
             self.algorithm,
-            self.process.pid,
-            " ".join(argv),
+            self.workdir,
+            extra,
+            log_path=self.log_path,
+            env=trial_environment_base(),
+            deadline=deadline,
         )
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SuggestionError(
-                    f"the {self.algorithm} suggestion service exited with code "
-                    f"{self.process.returncode} before listening; its log "
-                    f"({self.log_path}) ends with:\n{self.log_tail()}"
-                )
-            port = _read_port(port_file)
-            if port is not None:
-                return port
-            time.sleep(0.1)
-        raise SuggestionError(
-            f"the {self.algorithm} suggestion service did not write its port "
-            f"to {port_file} in time; log:\n{self.log_tail()}"
-        )
+        return port
 
     def _wait_serving(self, deadline: float) -> None:
         assert self.channel is not None
@@ -197,16 +168,20 @@ class SuggestionService:
     def get_suggestions(
         self, request: api_pb2.GetSuggestionsRequest, retries: int = 3
     ) -> api_pb2.GetSuggestionsReply:
-        """GetSuggestions; UNAVAILABLE is retried, other errors raise SuggestionError."""
-        for attempt in range(1, retries + 1):
+        """GetSuggestions; a dead service is restarted, UNAVAILABLE is retried, other errors
+        raise SuggestionError."""
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 reply = self.stub.GetSuggestions(request, timeout=RPC_TIMEOUT)
+                self.restarts = 0
                 break
             except grpc.RpcError as exc:
-                unavailable = exc.code() is grpc.StatusCode.UNAVAILABLE and attempt < retries
-                if unavailable and self._restart_if_dead():
+                if self._restart_if_dead():
+                    attempt = 0
                     continue
-                if unavailable:
+                if exc.code() is grpc.StatusCode.UNAVAILABLE and attempt < retries:
                     log.warning("get_suggestions attempt=%d code=UNAVAILABLE retrying", attempt)
                     time.sleep(1.0 * attempt)
                     continue
@@ -223,31 +198,27 @@ class SuggestionService:
         return reply
 
     def _restart_if_dead(self) -> bool:
-        """Start the service again when the one started here has exited; True if restarted.
-
-        As Kubernetes restarts a suggestion pod: the ENAS service continues from its state
-        directory, the DARTS service has no state to lose.
-        """
-        if self.process is None or self.process.poll() is None:
+        """Start the service again if this runner started it and it has exited."""
+        if self.process is None or self.process.poll() is None or self.restarts >= MAX_RESTARTS:
             return False
+        self.restarts += 1
         log.warning(
-            "suggestion service pid=%d exited code=%s; restarting it (log: %s)",
+            "algorithm=%s pid=%d exit_code=%s the suggestion service died; restarting it "
+            "(restart %d of at most %d in a row)",
+            self.algorithm,
             self.process.pid,
             self.process.returncode,
-            self.log_path,
+            self.restarts,
+            MAX_RESTARTS,
         )
         if self.channel is not None:
             self.channel.close()
-        self.address = None
+        self.process, self.address = None, None
         self.start()
         return True
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def close(self) -> None:
         if self.channel is not None:
@@ -261,6 +232,77 @@ class SuggestionService:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def start_service_process(
+    algorithm: str,
+    workdir: Path,
+    extra_args: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str],
+    deadline: float,
+    guard: bool = True,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``python -m katib_nas.<algorithm>`` on a free loopback port; its process and port.
+
+    The service runs in ``workdir``, in a session of its own, with stdout and stderr appended to
+    ``log_path``; with ``guard`` it dies with this process (:func:`guarded`). The port is the one
+    the service writes to ``workdir/suggestion.port`` once it listens. Raises SuggestionError,
+    with the end of the log, when the service exits first or has not written it by ``deadline``
+    (the service is then killed).
+    """
+    port_file = workdir / "suggestion.port"
+    port_file.unlink(missing_ok=True)
+    argv = [
+        sys.executable,
+        "-m",
+        f"katib_nas.{algorithm}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        *extra_args,
+    ]
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            guarded(argv) if guard else argv,
+            cwd=workdir,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    log.info("algorithm=%s pid=%d starting argv=%s", algorithm, process.pid, " ".join(argv))
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SuggestionError(
+                f"the {algorithm} suggestion service exited with code "
+                f"{process.returncode} before listening; its log "
+                f"({log_path}) ends with:\n{log_tail(log_path)}"
+            )
+        port = _read_port(port_file)
+        if port is not None:
+            return process, port
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise SuggestionError(
+        f"the {algorithm} suggestion service did not write its port "
+        f"to {port_file} in time; log:\n{log_tail(log_path)}"
+    )
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a log file, or ``(no log)`` when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _read_port(path: Path) -> int | None:

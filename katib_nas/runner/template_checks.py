@@ -203,6 +203,22 @@ def _job_containers(checker: FieldChecker, job: Mapping[str, Any]) -> Sequence[A
     return containers
 
 
+def primary_container(doc: Any) -> tuple[int, Mapping[str, Any]] | None:
+    """The index and body of the trial Job's primary container; None when there is none."""
+    try:
+        template = doc["spec"]["trialTemplate"]
+        containers = template["trialSpec"]["spec"]["template"]["spec"]["containers"]
+        primary = template["primaryContainerName"]
+    except (KeyError, TypeError):
+        return None
+    if not isinstance(containers, Sequence):
+        return None
+    for index, container in enumerate(containers):
+        if isinstance(container, Mapping) and container.get("name") == primary:
+            return index, container
+    return None
+
+
 def check_metrics_collector(checker: FieldChecker, value: Any, metric_names: list[str]) -> None:
     path = "spec.metricsCollectorSpec"
     spec = checker.mapping(value, path)

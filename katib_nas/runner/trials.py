@@ -28,16 +28,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import katib_nas
 from katib_nas.runner.experiment import Experiment
+from katib_nas.runner.template_checks import PLACEHOLDER
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]+)\}")
 META_REFERENCE = re.compile(r"^\$\{trialSpec\.([A-Za-z]+)(?:\[([^\]]+)\])?\}$")
 PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 
@@ -186,6 +186,11 @@ class TrialProcess:
     name: str
     process: subprocess.Popen[bytes]
     log_file: IO[bytes]
+    started: float = field(default_factory=time.monotonic)
+
+    def running_for(self) -> float:
+        """Seconds since the trial started."""
+        return time.monotonic() - self.started
 
     @classmethod
     def start(

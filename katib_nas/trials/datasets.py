@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from katib_nas.logs import FORMAT
 from katib_nas.trials.dataset_readers import (
     MIRROR_ENV,
     DatasetUnavailableError,
@@ -200,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("names", nargs="+", choices=DATASETS, metavar="NAME")
     parser.add_argument("--data-dir", default=None, help="default $KATIB_NAS_DATA_DIR")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
 
     for name in args.names:
         try:

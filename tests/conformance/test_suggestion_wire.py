@@ -136,23 +136,6 @@ def test_empty_request_is_invalid(service):
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_absurd_request_number_is_invalid_and_the_service_keeps_serving(service):
-    under_test, process = service
-    experiment = under_test.valid_experiment()
-    with pytest.raises(grpc.RpcError) as raised:
-        process.stub.GetSuggestions(ex.request(experiment, 2**31 - 1), timeout=60)
-    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "more than 10000 suggestions" in raised.value.details()
-    assert (
-        len(
-            process.stub.GetSuggestions(
-                ex.request(experiment, 2), timeout=60
-            ).parameter_assignments
-        )
-        == 2
-    )
-
-
 def test_negative_request_number_is_invalid(service):
     under_test, process = service
     with pytest.raises(grpc.RpcError) as raised:
@@ -218,14 +201,6 @@ BAD_OPERATIONS = {
     "double max not a number": (
         ex.operation("convolution", P("rate", "double", min="0", max="x", step="0.1")),
         ["rate", "max", "not a valid float"],
-    ),
-    "int range with too many values": (
-        ex.operation("convolution", P("stride", "int", min="1", max="1000000000", step="1")),
-        ["stride", "1,000,000,000 values", "at most 10000"],
-    ),
-    "double step too small for its range": (
-        ex.operation("convolution", P("rate", "double", min="0", max="1e300", step="1e-300")),
-        ["rate", "values", "at most 10000"],
     ),
     "discrete value not a number": (
         ex.operation("convolution", P("size", "discrete", ["3", "five"])),

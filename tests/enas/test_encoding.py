@@ -1,3 +1,5 @@
+"""The ENAS ``architecture`` and ``nn_config`` strings: Katib's bytes, and the way back."""
+
 from __future__ import annotations
 
 import json

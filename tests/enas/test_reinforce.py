@@ -1,3 +1,5 @@
+"""REINFORCE with a moving-average baseline: advantages, and a controller that learns from them."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,18 +1,13 @@
+"""Operation ids of the ENAS search space: Katib's order, value types and counts."""
+
 from __future__ import annotations
 
 import pytest
 
-from katib_nas.enas.encoding import Architecture, format_architecture
-from katib_nas.enas.search_space import MAX_NUM_LAYERS, MAX_OPERATION_IDS, expand_operations
+from katib_nas.enas.search_space import expand_operations
 from katib_nas.errors import InvalidArgument
 from katib_nas.search_space import OperationSpec, ParameterSpec
-from tests.enas.spaces import (
-    cat,
-    contract_example_operations,
-    enas_cpu_operations,
-    int_param,
-    space,
-)
+from tests.enas.spaces import cat, contract_example_operations, enas_cpu_operations, space
 
 
 def test_contract_example_ids_last_parameter_fastest_and_types():
@@ -75,24 +70,3 @@ def test_no_operation_is_an_invalid_argument():
 def test_search_space_counts():
     s = space(num_layers=4)
     assert (s.num_operations, s.num_layers, s.num_skips) == (8, 4, 6)
-
-
-def test_operation_ids_are_bounded_before_they_are_built():
-    wide = [int_param(name, "1", "1000") for name in ("a", "b", "c")]  # 10^9 combinations
-    with pytest.raises(InvalidArgument, match=r"'conv'.*1,000,000,000 operation ids.*10000"):
-        expand_operations((OperationSpec("conv", tuple(wide)),))
-    fits = (OperationSpec("conv", (int_param("a", "1", "100"), int_param("b", "1", "100"))),)
-    assert len(expand_operations(fits)) == MAX_OPERATION_IDS
-    with pytest.raises(InvalidArgument, match=r"'pool'.*10,001 operation ids"):
-        expand_operations((*fits, OperationSpec("pool")))
-
-
-def test_num_layers_is_bounded_by_the_trials_command_line():
-    assert space(num_layers=MAX_NUM_LAYERS).num_layers == MAX_NUM_LAYERS
-    with pytest.raises(InvalidArgument, match="numLayers 257 is more than ENAS allows \\(256\\)"):
-        space(num_layers=MAX_NUM_LAYERS + 1)
-    # The longest architecture of the deepest network fits in one argument (Linux: 128 KiB).
-    last = MAX_OPERATION_IDS - 1
-    rows = tuple((1,) * layer for layer in range(MAX_NUM_LAYERS))
-    widest = format_architecture(Architecture((last,) * MAX_NUM_LAYERS, rows))
-    assert len(f"--architecture={widest}".encode()) < 128 * 1024

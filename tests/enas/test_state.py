@@ -1,3 +1,5 @@
+"""The ENAS controller state on disk: round trip, atomic writes, file names, archives."""
+
 from __future__ import annotations
 
 import os
@@ -105,3 +107,16 @@ def test_default_state_dir_prefers_katibs_volume_when_writable(tmp_path, monkeyp
     if os.geteuid() != 0:  # root may write anywhere
         volume.chmod(0o500)
         assert default_state_dir() == Path(tmp_path) / "katib-nas-state"
+
+
+def test_stale_temporaries_of_a_killed_writer_are_removed_on_start(tmp_path):
+    store = StateStore(tmp_path)
+    store.save(sample_state())
+    stale = tmp_path / ".enas-exp-1.npz.abc123.tmp"
+    fresh = tmp_path / ".enas-exp-1.npz.def456.tmp"
+    stale.write_bytes(b"half a state")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (0, 0))
+    StateStore(tmp_path)
+    assert not stale.exists() and fresh.exists()
+    assert store.load("exp-1") is not None

@@ -10,7 +10,6 @@ from katib_nas.runner.metrics import (
     MetricSummary,
     collect,
     compile_filters,
-    observation_values,
     parse_float,
 )
 
@@ -132,20 +131,6 @@ def test_min_max_skip_non_numbers_and_nan() -> None:
 def test_metric_strategies_choose_the_value_sent(strategy: str, expected: str) -> None:
     summary = MetricSummary(min="0.1", max="0.9", latest="0.5")
     assert summary.value(strategy) == expected
-
-
-def test_observation_values_use_each_metrics_strategy() -> None:
-    summaries = {
-        "Validation-Accuracy": MetricSummary("0.1", "0.9", "0.5"),
-        "Validation-Loss": MetricSummary("0.2", "2.0", "0.4"),
-        "Other": MetricSummary("1", "2", "3"),
-    }
-    strategies = {"Validation-Accuracy": "max", "Validation-Loss": "min"}
-    assert observation_values(summaries, strategies) == {
-        "Validation-Accuracy": "0.9",
-        "Validation-Loss": "0.2",
-        "Other": "",
-    }
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from katib_nas.runner.results import (
     FAILED,
     INTERRUPTED,
@@ -14,7 +12,6 @@ from katib_nas.runner.results import (
     SUCCEEDED,
     Results,
     TrialRecord,
-    write_json_atomic,
 )
 
 
@@ -121,12 +118,3 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     loaded = Results.load(path)
     assert loaded.trials == results.trials
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
-
-
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
-    path = tmp_path / "results.json"
-    write_json_atomic(path, {"ok": 1})
-    with pytest.raises(TypeError):
-        write_json_atomic(path, {"bad": object()})
-    assert json.loads(path.read_text()) == {"ok": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]

@@ -22,17 +22,3 @@ def test_checkpoint_round_trip_and_fingerprint_guard(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"different search.*seed: saved 1 now 2"):
         checkpoint.load_checkpoint(tmp_path, {**fingerprint, "seed": 2})
-
-
-def test_interrupted_write_keeps_the_old_file_and_no_temporary(tmp_path: Path) -> None:
-    target = tmp_path / "genotype.json"
-    checkpoint.write_json(target, {"epoch": 1})
-
-    def fail_halfway(stream) -> None:
-        stream.write(b'{"epoch": ')
-        raise KeyboardInterrupt  # e.g. the process is being stopped
-
-    with pytest.raises(KeyboardInterrupt):
-        checkpoint.atomic_write(target, fail_halfway)
-    assert target.read_text() == '{\n  "epoch": 1\n}\n'
-    assert [p.name for p in tmp_path.iterdir()] == ["genotype.json"]

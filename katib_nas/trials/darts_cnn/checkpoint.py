@@ -14,15 +14,13 @@ file, never a torn one.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
+
+from katib_nas.atomic_files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -30,26 +28,6 @@ CHECKPOINT_NAME = "checkpoint.pt"
 GENOTYPE_NAME = "genotype.json"
 ALPHAS_DIR = "alphas"
 FORMAT_VERSION = 1
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then move it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2) + "\n"
-    atomic_write(path, lambda stream: stream.write(text.encode()))
 
 
 def save_checkpoint(output_dir: Path, state: dict[str, Any]) -> Path:

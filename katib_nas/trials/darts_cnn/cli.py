@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from katib_nas.logs import log_format
 from katib_nas.trials.darts_cnn import distributed
 from katib_nas.trials.darts_cnn.config import (
     parse_num_layers,
@@ -78,7 +79,7 @@ def configure_logging(rank: int) -> None:
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
-        format=f"%(asctime)s %(levelname)s rank={rank} %(name)s %(message)s",
+        format=log_format(rank=rank),
     )
 
 

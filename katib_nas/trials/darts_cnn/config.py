@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from katib_nas import swapped_json
 from katib_nas.darts.primitives import NONE, SUPPORTED_PRIMITIVES
 from katib_nas.darts.settings import DARTS_SETTINGS
 from katib_nas.settings import NONE_VALUE
@@ -56,7 +57,7 @@ def default_settings(**overrides: Any) -> SearchSettings:
 
 def _decode_json(text: str, argument: str) -> Any:
     try:
-        return json.loads(text.replace("'", '"'))
+        return swapped_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{argument}: not JSON (after replacing ' by \"): {exc}: {text!r}"

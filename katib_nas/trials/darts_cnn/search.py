@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from katib_nas.atomic_files import write_json_atomic
 from katib_nas.darts.primitives import NONE
 from katib_nas.trials.darts_cnn import checkpoint as ckpt
 from katib_nas.trials.darts_cnn.architect import Architect, Batch, full_precision
@@ -320,7 +321,7 @@ class DartsSearch:
                 for a in alphas
             ]
 
-        ckpt.write_json(
+        write_json_atomic(
             self.output_dir / ckpt.ALPHAS_DIR / f"epoch_{record.epoch:03d}.json",
             {
                 "epoch": record.epoch,
@@ -330,7 +331,7 @@ class DartsSearch:
             },
         )
         best = best_record(self.history)
-        ckpt.write_json(
+        write_json_atomic(
             self.output_dir / ckpt.GENOTYPE_NAME,
             {
                 "best_epoch": best.epoch,

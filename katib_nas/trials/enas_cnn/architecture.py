@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from katib_nas import swapped_json
+
 CONVOLUTION = "convolution"
 SEPARABLE_CONVOLUTION = "separable_convolution"
 DEPTHWISE_CONVOLUTION = "depthwise_convolution"
@@ -93,7 +95,7 @@ def decode_katib_value(text: str, what: str) -> Any:
     candidate = text.strip()
     for _ in range(3):
         try:
-            value = json.loads(candidate.replace("'", '"'))
+            value = swapped_json.loads(candidate)
         except json.JSONDecodeError as exc:
             unwrapped = _strip_one_quote_pair(candidate)
             if unwrapped is None:

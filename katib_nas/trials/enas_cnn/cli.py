@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from katib_nas.logs import FORMAT
 from katib_nas.trials.datasets import DATASETS, DatasetUnavailableError
 from katib_nas.trials.enas_cnn.architecture import (
     Architecture,
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr,
         level=args.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        format=FORMAT,
     )
     try:
         architecture = parse_architecture(args.architecture, args.nn_config)
