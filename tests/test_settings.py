@@ -91,3 +91,13 @@ def test_katib_darts_unit_test_settings():
     ]:
         with pytest.raises(InvalidArgument):
             parse_settings(DARTS_SETTINGS, [pair])
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [("init_channels", "100000"), ("num_epochs", "99999999999999999999"), ("num_nodes", "33")],
+)
+def test_darts_integer_settings_have_upper_bounds(pair):
+    """Katib accepts these; the trial would then run out of memory or never end."""
+    with pytest.raises(InvalidArgument, match=rf"{pair[0]}=.* is out of range"):
+        parse_settings(DARTS_SETTINGS, [pair])
