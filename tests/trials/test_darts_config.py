@@ -45,7 +45,7 @@ def test_missing_settings_take_katib_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{'num_epochs': '0'}", "num_epochs='0' is out of range: must be int in [1, inf)"),
+        ("{'num_epochs': '0'}", "num_epochs='0' is out of range: must be int in [1, 100000]"),
         ("{'num_epochs': '1e3'}", "num_epochs='1e3' is not a valid int"),
         ("{'w_lr': '-1'}", "w_lr='-1' is out of range"),
         ("{'w_lr': 'nan'}", "w_lr='nan' is not a finite number"),

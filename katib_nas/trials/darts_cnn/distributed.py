@@ -124,5 +124,12 @@ def setup(requested_device: str) -> ProcessLayout:
 
 
 def teardown(layout: ProcessLayout) -> None:
+    """Leave the process group once every rank is done with it.
+
+    Without the barrier a rank that finishes first can tear down gloo's connections while its
+    peer still uses them, and the peer aborts at exit ("terminate called without an active
+    exception").
+    """
     if layout.distributed and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
