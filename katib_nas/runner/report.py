@@ -149,6 +149,11 @@ def _arrow(
     )
 
 
+# Skip connections leave and enter the layers right of the widest box (a separable convolution
+# with all four parameters), so no arrowhead hides behind a box.
+SKIP_X = 1.8
+
+
 def _draw_enas(assignments: dict[str, str], path: Path) -> bool:
     try:
         arch = json.loads(assignments["architecture"])
@@ -170,20 +175,20 @@ def _draw_enas(assignments: dict[str, str], path: Path) -> bool:
                 arm = 12 + 14 * (level - source) + 4 * source
                 ax.add_patch(
                     FancyArrowPatch(
-                        (1.35, y(source)),
-                        (1.35, y(level)),
+                        (SKIP_X, y(source)),
+                        (SKIP_X, y(level)),
                         arrowstyle="-|>",
                         mutation_scale=10,
                         color="#c0392b",
                         connectionstyle=f"arc,angleA=0,angleB=0,armA={arm},armB={arm},rad=6",
-                        zorder=1,
+                        zorder=3,
                     )
                 )
     _box(
         ax, 0, y(layers + 1), f"global average pool, dense {config.get('output_sizes')}", "#dff2e1"
     )
     _arrow(ax, (0, y(layers)), (0, y(layers + 1)))
-    ax.set_xlim(-2.5, 3.5)
+    ax.set_xlim(-2.5, 4.2)
     ax.set_ylim(-0.7, layers + 1.7)
     ax.axis("off")
     ax.set_title("best ENAS architecture (red: skip connections)")
