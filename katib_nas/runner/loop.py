@@ -25,6 +25,7 @@ from its saved state.
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import math
 import os
@@ -226,7 +227,7 @@ class Runner:
         )
         try:
             service.start()
-            service.validate(self._api_experiment())
+            service.validate(self._api_experiment)
             log.info(
                 "experiment=%s algorithm=%s validated max_trials=%s parallel=%d",
                 self.experiment.name,
@@ -307,7 +308,9 @@ class Runner:
 
     # -- suggestions -------------------------------------------------------------------------
 
+    @functools.cached_property
     def _api_experiment(self) -> api_pb2.Experiment:
+        """The Experiment as sent on the wire; the same for every call of the run."""
         return to_api(
             self.experiment, parallel_trial_count=self.parallel, max_trial_count=self.max_trials
         )
@@ -315,7 +318,7 @@ class Runner:
     def build_request(self, add: int) -> api_pb2.GetSuggestionsRequest:
         """The GetSuggestions request for ``add`` new trials, with the whole trial history."""
         return suggestions_request(
-            self._api_experiment(), self.results.trials, self.experiment.objective, add
+            self._api_experiment, self.results.trials, self.experiment.objective, add
         )
 
     def _request(self, service: SuggestionService, add: int) -> None:
