@@ -10,7 +10,6 @@ CAP_SYS_ADMIN; elsewhere they are skipped, saying why.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
@@ -21,12 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.processes import REPO_ROOT, subprocess_env
-
-if not (REPO_ROOT / "katib_nas" / "runner" / "loop.py").exists():
-    pytest.skip("the runner is not part of this checkout", allow_module_level=True)
+from tests.runner.helpers import plan_experiment
 
 # The i-th trial to start takes entry i of the plan (the last entry repeats). Entry keys:
 # garbage (bytes of binary noise), flood_mb (MiB of log lines), long_line_mb (one line without
@@ -94,34 +90,8 @@ OK = {"print": ["Validation-Accuracy=0.5"]}
 def fault_experiment(
     where: Path, plan: list[dict[str, Any]], name: str = "faults", **spec: Any
 ) -> Path:
-    """A DARTS Experiment whose trials run FAULT_TRIAL with ``plan``; returns the YAML path.
-
-    ``trial_deadline`` sets the trial Job's ``activeDeadlineSeconds``.
-    """
-    deadline = spec.pop("trial_deadline", None)
-    (where / "trial.py").write_text(FAULT_TRIAL)
-    (where / "plan.json").write_text(json.dumps(plan))
-    doc = yaml.safe_load((REPO_ROOT / "examples" / "darts-cpu.yaml").read_text())
-    doc = copy.deepcopy(doc)
-    doc["metadata"] = {"name": name}
-    doc["spec"].pop("metricsCollectorSpec")
-    doc["spec"]["objective"] = {"type": "maximize", "objectiveMetricName": "Validation-Accuracy"}
-    doc["spec"].update({"parallelTrialCount": 1, "maxTrialCount": 3, "maxFailedTrialCount": 3})
-    doc["spec"].update(spec)
-    job = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]
-    if deadline is not None:
-        job["activeDeadlineSeconds"] = deadline
-    job["template"]["spec"]["containers"][0]["command"] = [
-        "python3",
-        str(where / "trial.py"),
-        str(where / "plan.json"),
-        '--algorithm-settings="${trialParameters.algorithmSettings}"',
-        '--search-space="${trialParameters.searchSpace}"',
-        '--num-layers="${trialParameters.numberLayers}"',
-    ]
-    path = where / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
+    """A DARTS Experiment whose trials run FAULT_TRIAL with ``plan``; returns the YAML path."""
+    return plan_experiment(where, plan, name, trial_source=FAULT_TRIAL, **spec)
 
 
 def run_cli(experiment: Path, workdir: Path, *args: str, timeout: float = 90):

@@ -58,10 +58,20 @@ sys.exit(entry.get("exit", 0))
 
 
 def plan_experiment(
-    tmp_path: Path, plan: list[dict[str, Any]], name: str = "plan", **spec: Any
+    tmp_path: Path,
+    plan: list[dict[str, Any]],
+    name: str = "plan",
+    *,
+    trial_source: str = PLAN_TRIAL,
+    trial_deadline: int | None = None,
+    **spec: Any,
 ) -> Path:
-    """A DARTS Experiment whose trials run PLAN_TRIAL with ``plan``; returns the YAML path."""
-    (tmp_path / "trial.py").write_text(PLAN_TRIAL)
+    """A DARTS Experiment whose trials run ``trial_source`` with ``plan``; returns its path.
+
+    ``spec`` overrides fields of the Experiment's spec; ``trial_deadline`` sets the trial
+    Job's ``activeDeadlineSeconds``.
+    """
+    (tmp_path / "trial.py").write_text(trial_source)
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     doc = copy.deepcopy(darts_doc())
     doc["metadata"] = {"name": name}
@@ -71,12 +81,12 @@ def plan_experiment(
     doc["spec"].pop("maxFailedTrialCount")
     doc["spec"].update(spec)
     doc["spec"].setdefault("maxFailedTrialCount", min(3, doc["spec"]["maxTrialCount"]))
-    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
-        "containers"
-    ][0]
-    container["command"] = [
+    job = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]
+    if trial_deadline is not None:
+        job["activeDeadlineSeconds"] = trial_deadline
+    job["template"]["spec"]["containers"][0]["command"] = [
         "python3",
-        "trial.py",
+        str(tmp_path / "trial.py"),
         str(tmp_path / "plan.json"),
         '--algorithm-settings="${trialParameters.algorithmSettings}"',
         '--search-space="${trialParameters.searchSpace}"',
