@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from tests.conformance import experiments as ex
 from tests.hardening.crash import KatibLikeClient, check_state, crash_round
-from tests.processes import REPO_ROOT
 
 TEST_KILL_MODES = ("write", "random")
-
-pytestmark = pytest.mark.skipif(
-    not (REPO_ROOT / "katib_nas" / "enas" / "__main__.py").exists(),
-    reason="the ENAS service is not part of this checkout",
-)
 
 
 def test_kills_at_any_moment_lose_nothing_and_learn_nothing_twice(tmp_path):
